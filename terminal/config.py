@@ -1,0 +1,173 @@
+"""Terminal configuration: TOML file over embedded defaults, validated whole before anything starts.
+
+Bad config is refused with the key and the reason, never half-applied. Secrets (the hash key)
+come from the environment or a file outside the repository, never from defaults in code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown or has a bad value; the message names it."""
+
+
+@dataclass(frozen=True)
+class TerminalSection:
+    """Who this terminal is and where it keeps its data."""
+
+    id: str = "T0001"
+    centre_id: str = "demo-centre"
+    data_dir: str = "var"
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class BoardSection:
+    """One lock board on the bus."""
+
+    unit: int = 1
+    profile: str = "generic"
+    pulse_ms: int = 500
+
+
+@dataclass(frozen=True)
+class BusSection:
+    """The RS-485 bus: `sim` (in-process simulator), a serial device, or tcp://HOST:PORT."""
+
+    link: str = "sim"
+    baud: int = 9600
+    parity: str = "E"
+    stopbits: int = 1
+    response_timeout_s: float = 0.15
+    retries: int = 2
+    poll_interval_s: float = 0.25
+    offline_probe_s: float = 2.0
+    boards: tuple[BoardSection, ...] = (BoardSection(unit=1), BoardSection(unit=2))
+
+
+@dataclass(frozen=True)
+class LockerSection:
+    """Locker behaviour: expiry, reminders, door alarms."""
+
+    expiry_days: int = 7
+    reminder_hours_before: tuple[int, ...] = (72, 24)
+    door_left_open_s: float = 120.0
+    door_open_confirm_s: float = 1.5
+    jam_retries: int = 1
+
+
+@dataclass(frozen=True)
+class SecuritySection:
+    """Where the keyed-hash secret comes from: an environment variable, else a file."""
+
+    hash_key_env: str = "KIOSK_HASH_KEY"
+    hash_key_file: str = ""  # default: <data_dir>/hash.key, created on first start (0600)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    terminal: TerminalSection = field(default_factory=TerminalSection)
+    bus: BusSection = field(default_factory=BusSection)
+    locker: LockerSection = field(default_factory=LockerSection)
+    security: SecuritySection = field(default_factory=SecuritySection)
+    source: str = "embedded defaults"
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory (relative paths are taken from the working directory)."""
+        return Path(self.terminal.data_dir).expanduser()
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database of the locker."""
+        return self.data_dir / "locker.db"
+
+    def hash_key(self) -> bytes:
+        """The keyed-hash secret: from the environment, or a file (created once, mode 0600)."""
+        env = os.environ.get(self.security.hash_key_env)
+        if env:
+            return env.encode("utf-8")
+        path = Path(self.security.hash_key_file) if self.security.hash_key_file \
+            else self.data_dir / "hash.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def _convert(value: Any, kind: Any, key: str) -> Any:
+    origin = get_origin(kind)
+    if is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: must be a table")
+        return _build(kind, value, key)
+    if origin is tuple:
+        (inner, *_rest) = get_args(kind)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: must be a list")
+        return tuple(_convert(v, inner, f"{key}[{i}]") for i, v in enumerate(value))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}: must be {kind.__name__}, not {value!r}")
+    return value
+
+
+def _build(cls: type, data: dict, prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    names = {f.name for f in fields(cls) if f.name != "source"}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        where = f"{prefix}." if prefix else ""
+        raise ConfigError(f"{where}{unknown[0]}: unknown key (known: {', '.join(sorted(names))})")
+    kwargs = {k: _convert(v, hints[k], f"{prefix}.{k}" if prefix else k) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config) -> None:
+    bus = cfg.bus
+    if bus.baud not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+        raise ConfigError(f"bus.baud: {bus.baud} is not a standard RS-485 baud rate")
+    if bus.parity not in ("N", "E", "O"):
+        raise ConfigError(f"bus.parity: must be N, E or O, not {bus.parity!r}")
+    units = [b.unit for b in bus.boards]
+    if not bus.boards:
+        raise ConfigError("bus.boards: at least one board is needed")
+    for i, b in enumerate(bus.boards):
+        if not 1 <= b.unit <= 247:
+            raise ConfigError(f"bus.boards[{i}].unit: must be 1..247, not {b.unit}")
+    if len(set(units)) != len(units):
+        raise ConfigError("bus.boards: two boards share a unit id")
+    if cfg.locker.expiry_days < 1:
+        raise ConfigError("locker.expiry_days: must be at least 1")
+    if bus.response_timeout_s <= 0 or bus.poll_interval_s <= 0:
+        raise ConfigError("bus: timeouts and intervals must be positive")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The embedded defaults, overlaid with the TOML file at `path` if given; validated."""
+    if path is None:
+        cfg = Config()
+    else:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as err:
+            raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path}: not valid TOML: {err}") from err
+        cfg = _build(Config, data, "")
+        cfg = Config(terminal=cfg.terminal, bus=cfg.bus, locker=cfg.locker,
+                     security=cfg.security, source=str(path))
+    _validate(cfg)
+    return cfg
