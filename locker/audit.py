@@ -1,0 +1,132 @@
+"""The append-only, hash-chained audit log (DESIGN §3), kept in the locker database.
+
+Each row's hash is SHA-256 over a canonical JSON of the row and the previous row's hash, so an
+edited, deleted or inserted row breaks the chain. The last (seq, hash) is also kept in
+`audit_head`, sealed with an HMAC under a key derived from the terminal secret: re-computing
+the tail after an edit, or dropping the newest rows, no longer matches the sealed head.
+Rows are written inside the caller's transaction, so an operation and its audit commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from locker.store import Store, to_iso
+
+GENESIS = "0" * 64
+SYSTEM = "system"
+CITIZEN = "citizen"
+
+
+def staff_actor(staff: str) -> str:
+    """The audit actor for a staff member (badge id or staff number, never a citizen's data)."""
+    return f"staff:{staff}"
+
+
+def head_key(secret: bytes) -> bytes:
+    """The key that seals the audit head, derived from the terminal's hash key."""
+    return hmac.new(secret, b"audit-head-seal", hashlib.sha256).digest()
+
+
+def canonical(obj: Any) -> str:
+    """Stable JSON: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def row_hash(seq: int, ts: str, actor: str, action: str, compartment: str | None,
+             detail: str, prev_hash: str) -> str:
+    """The chain hash of one row."""
+    body = canonical({"seq": seq, "ts": ts, "actor": actor, "action": action,
+                      "compartment": compartment, "detail": detail, "prev_hash": prev_hash})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _seal(key: bytes | None, seq: int, digest: str) -> str:
+    if key is None:
+        return ""
+    return hmac.new(key, f"{seq}:{digest}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Chain check result: `first_bad_seq` is the first row that does not hold (None if ok)."""
+
+    ok: bool
+    count: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+class AuditLog:
+    """Appends rows; `head_key` seals the head (None: unsealed, e.g. a read-only verifier)."""
+
+    def __init__(self, head_key: bytes | None = None) -> None:
+        self._key = head_key
+
+    def append(self, conn: sqlite3.Connection, ts: datetime, actor: str, action: str,
+               compartment: str | None = None, **detail: Any) -> int:
+        """Add one row inside the caller's transaction; `detail` must hold no personal data."""
+        if not conn.in_transaction:
+            raise RuntimeError("audit rows are written inside the operation's transaction")
+        head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        seq, prev = (head["seq"] + 1, head["hash"]) if head else (1, GENESIS)
+        stamp = to_iso(ts)
+        text = canonical(detail)
+        digest = row_hash(seq, stamp, actor, action, compartment, text, prev)
+        conn.execute("INSERT INTO audit (seq, ts, actor, action, compartment, detail, prev_hash, "
+                     "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (seq, stamp, actor, action, compartment, text, prev, digest))
+        conn.execute("INSERT INTO audit_head (id, seq, hash, seal) VALUES (1, ?, ?, ?) "
+                     "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
+                     "seal = excluded.seal", (seq, digest, _seal(self._key, seq, digest)))
+        return seq
+
+
+def verify(store: Store, head_key: bytes | None = None) -> VerifyResult:
+    """Walk the whole chain; with `head_key`, also check the head's seal."""
+    with store.read() as conn:
+        rows = conn.execute("SELECT seq, ts, actor, action, compartment, detail, prev_hash, hash "
+                            "FROM audit ORDER BY seq").fetchall()
+        head = conn.execute("SELECT seq, hash, seal FROM audit_head WHERE id = 1").fetchone()
+    prev = GENESIS
+    expected_seq = 1
+    for row in rows:
+        seq = row["seq"]
+        if seq != expected_seq:
+            return VerifyResult(False, len(rows), expected_seq,
+                                f"row {expected_seq} is missing (next row is {seq})")
+        if row["prev_hash"] != prev:
+            return VerifyResult(False, len(rows), seq,
+                                f"row {seq} does not follow row {seq - 1} (prev_hash differs)")
+        digest = row_hash(seq, row["ts"], row["actor"], row["action"], row["compartment"],
+                          row["detail"], row["prev_hash"])
+        if digest != row["hash"]:
+            return VerifyResult(False, len(rows), seq, f"row {seq} was altered (hash differs)")
+        prev = digest
+        expected_seq += 1
+    last_seq = expected_seq - 1
+    if head is None:
+        if rows:
+            return VerifyResult(False, len(rows), 1, "the audit head is missing")
+        return VerifyResult(True, 0)
+    if head["seq"] > last_seq:
+        return VerifyResult(False, len(rows), last_seq + 1,
+                            f"rows {last_seq + 1}..{head['seq']} were removed from the end")
+    if head["seq"] < last_seq:
+        return VerifyResult(False, len(rows), head["seq"] + 1,
+                            f"rows after {head['seq']} were added outside the audit log")
+    if head["hash"] != prev:
+        return VerifyResult(False, len(rows), last_seq,
+                            "the chain's last hash differs from the recorded head "
+                            "(rows were edited and the tail re-chained)")
+    if head_key is not None and not hmac.compare_digest(head["seal"],
+                                                       _seal(head_key, head["seq"], head["hash"])):
+        return VerifyResult(False, len(rows), head["seq"],
+                            "the head's seal does not match (the chain was rewritten)")
+    return VerifyResult(True, len(rows))

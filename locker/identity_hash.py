@@ -1,0 +1,82 @@
+"""Keyed hashes and masks for ID numbers, phones and pickup codes (DESIGN §5, Dongguan §6.7).
+
+Raw ID numbers and phones are never stored or logged: the store keeps an HMAC-SHA256 (hex)
+under the terminal's secret key, screens show masks such as `3101**********1234`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+_ID_RE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+_PHONE_RE = re.compile(r"^\d{5,15}$")
+
+
+def normalise_id_number(value: str) -> str:
+    """Upper-case, no spaces; raises ValueError (without echoing the number) if malformed."""
+    cleaned = re.sub(r"\s", "", value or "").upper()
+    if not _ID_RE.match(cleaned):
+        raise ValueError("ID number: expected 18 characters (17 digits and a digit or X)")
+    return cleaned
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only, without a +86 / 0086 prefix; raises ValueError if it is not a phone number."""
+    digits = re.sub(r"[\s\-()]", "", value or "")
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix):]
+    if not _PHONE_RE.match(digits):
+        raise ValueError("phone: expected a number of 5 to 15 digits")
+    return digits
+
+
+class IdentityHasher:
+    """HMAC-SHA256 under one secret key, with a different label per kind of value."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("hash key: at least 16 bytes")
+        self._key = key
+
+    def _mac(self, label: str, value: str) -> str:
+        msg = label.encode("ascii") + b"\x00" + value.encode("utf-8")
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+
+    def id_number(self, value: str) -> str:
+        """Keyed hash of an ID number (normalised first, so `x` and `X` match)."""
+        return self._mac("id-number", normalise_id_number(value))
+
+    def phone(self, value: str) -> str:
+        """Keyed hash of a phone number (normalised first)."""
+        return self._mac("phone", normalise_phone(value))
+
+    def pickup_code(self, code: str) -> str:
+        """Keyed hash of a pickup code: the store cannot be read back into codes."""
+        return self._mac("pickup-code", code.strip())
+
+
+def mask_id_number(value: str) -> str:
+    """`310101199001011234` → `3101**********1234`."""
+    cleaned = normalise_id_number(value)
+    return cleaned[:4] + "*" * (len(cleaned) - 8) + cleaned[-4:]
+
+
+def mask_name(name: str) -> str:
+    """`张三` → `张*`, `王小明` → `王*明`, `欧阳娜娜` → `欧**娜`."""
+    chars = list((name or "").strip())
+    if len(chars) <= 1:
+        return "*"
+    if len(chars) == 2:
+        return chars[0] + "*"
+    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+
+
+def mask_phone(value: str) -> str:
+    """`13812345678` → `138****5678`; other lengths keep only the last four digits."""
+    digits = normalise_phone(value)
+    if len(digits) == 11:
+        return digits[:3] + "****" + digits[-4:]
+    return "*" * (len(digits) - 4) + digits[-4:]
