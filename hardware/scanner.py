@@ -142,6 +142,7 @@ class QrScanner(ABC):
         self._stopping = threading.Event()
         self._health = threading.Condition()
         self._healthy = False
+        self._failing: bool | None = None  # None: not tried yet
 
     @property
     def healthy(self) -> bool:
@@ -189,12 +190,14 @@ class QrScanner(ABC):
         """Wait up to `timeout` for input; return the raw codes that completed (maybe none)."""
 
     def _set_healthy(self, healthy: bool, why: str = "") -> None:
-        if healthy != self._healthy:
-            if healthy:
-                log.info("%s: ready", self.name)
-            elif why:
-                self.stats.failures += 1
-                log.warning("%s: unavailable (%s)", self.name, why)
+        """Record the device state; a failure is counted and logged once, not every retry."""
+        if healthy and self._failing is not False:
+            log.info("%s: ready", self.name)
+            self._failing = False
+        elif not healthy and why and self._failing is not True:
+            self.stats.failures += 1
+            log.warning("%s: unavailable (%s)", self.name, why)
+            self._failing = True
         with self._health:
             self._healthy = healthy
             self._health.notify_all()

@@ -85,6 +85,7 @@ class DoorMonitor:
             if last is not None and not last.door_open and self._after(exp, key):
                 del self._expects[key]
                 return last
+            self._opened_at.setdefault(key, self._monotonic())  # the left-open clock starts
             return None
 
     def release(self, key: Key, grace_s: float = 0.0) -> None:
@@ -132,7 +133,7 @@ class DoorMonitor:
         events: list[DoorEvent] = []
         if state.door_open:
             if prev is None or not prev.door_open:
-                self._opened_at[key] = now
+                self._opened_at.setdefault(key, now)
                 if exp is not None:
                     exp.seen_open = True
                     kind = EventKind.OPENED
@@ -149,9 +150,8 @@ class DoorMonitor:
                                         intent))
             return events
         was_open = prev is not None and prev.door_open
-        if was_open:
-            self._opened_at.pop(key, None)
-            self._left_open.discard(key)
+        self._opened_at.pop(key, None)
+        self._left_open.discard(key)
         if exp is not None and exp.armed and self._after(exp, key):
             del self._expects[key]
             events.append(DoorEvent(EventKind.CLOSED, snap.unit, channel, state.occupied,

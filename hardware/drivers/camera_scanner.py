@@ -9,6 +9,7 @@ delivers it once.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -17,11 +18,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from PIL import Image
-from pyzbar.pyzbar import PyZbarError, ZBarSymbol, decode
+from pyzbar import wrapper as zbar
+from pyzbar.pyzbar import ZBarSymbol
 
 from hardware.scanner import QrScanner, ScannerUnavailable
 
 log = logging.getLogger(__name__)
+_CFG_BINARY = 4  # ZBAR_CFG_BINARY (zbar >= 0.23): hand back the data bytes unconverted
+_FOURCC_GREY = int.from_bytes(b"Y800", "little")  # 8-bit grayscale (pyzbar calls it L800)
 
 
 class FrameSourceError(Exception):
@@ -53,9 +57,39 @@ class FrameSource(Protocol):
 
 
 def decode_frame(frame: Frame, symbols: Sequence[ZBarSymbol] = (ZBarSymbol.QRCODE,)) -> list[bytes]:
-    """Every code zbar finds in the frame, as raw bytes (the port checks and decodes them)."""
-    image: Any = (frame.data, frame.width, frame.height) if isinstance(frame, RawFrame) else frame
-    return [symbol.data for symbol in decode(image, symbols=list(symbols))]
+    """Every code zbar finds in the frame, as the raw bytes the symbol holds.
+
+    Calls zbar through pyzbar's ctypes wrapper rather than `pyzbar.decode`, to switch on
+    ZBAR_CFG_BINARY: otherwise zbar guesses a text encoding (often Shift-JIS) for byte-mode QR
+    data and turns UTF-8 Chinese into mojibake. The port checks and decodes the bytes.
+    """
+    if isinstance(frame, RawFrame):
+        pixels, (width, height) = frame.data, (frame.width, frame.height)
+    else:
+        gray = frame if frame.mode == "L" else frame.convert("L")
+        pixels, (width, height) = gray.tobytes(), gray.size
+    scanner = zbar.zbar_image_scanner_create()
+    image = zbar.zbar_image_create()
+    try:
+        zbar.zbar_image_scanner_set_config(scanner, 0, zbar.ZBarConfig.CFG_ENABLE, 0)
+        for symbol in symbols:
+            zbar.zbar_image_scanner_set_config(scanner, symbol, zbar.ZBarConfig.CFG_ENABLE, 1)
+            zbar.zbar_image_scanner_set_config(scanner, symbol, _CFG_BINARY, 1)
+        zbar.zbar_image_set_format(image, _FOURCC_GREY)
+        zbar.zbar_image_set_size(image, width, height)
+        zbar.zbar_image_set_data(image, ctypes.cast(pixels, ctypes.c_void_p), len(pixels), None)
+        if zbar.zbar_scan_image(scanner, image) < 0:
+            raise ValueError("zbar refused the frame")
+        found = []
+        symbol = zbar.zbar_image_first_symbol(image)
+        while symbol:
+            data = zbar.zbar_symbol_get_data(symbol)
+            found.append(ctypes.string_at(data, zbar.zbar_symbol_get_data_length(symbol)))
+            symbol = zbar.zbar_symbol_next(symbol)
+        return found
+    finally:
+        zbar.zbar_image_destroy(image)
+        zbar.zbar_image_scanner_destroy(scanner)
 
 
 class ImageFileSource:
@@ -112,6 +146,6 @@ class CameraScanner(QrScanner):
             return []
         try:
             return decode_frame(frame, self.symbols)
-        except (PyZbarError, ValueError, TypeError) as err:
+        except (ValueError, TypeError, ctypes.ArgumentError) as err:
             log.warning("%s: frame not decodable (%s)", self.name, type(err).__name__)
             return []

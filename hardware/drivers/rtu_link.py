@@ -8,6 +8,7 @@ gateways speak).
 
 from __future__ import annotations
 
+import termios
 import time
 from dataclasses import dataclass
 
@@ -46,6 +47,11 @@ class SerialSettings:
     response_timeout: float = 0.15
 
     @property
+    def is_pty(self) -> bool:
+        """A pseudo-terminal (a simulator): no physical line, and Linux refuses parity on it."""
+        return self.link.startswith("/dev/pts/")
+
+    @property
     def url(self) -> str:
         """The pyserial URL: `tcp://` becomes pyserial's `socket://`."""
         if self.link.startswith("tcp://"):
@@ -68,13 +74,14 @@ class RtuLink:
         if self._port is not None:
             return
         s = self.settings
+        parity = serial.PARITY_NONE if s.is_pty else s.parity
         try:
             self._port = serial.serial_for_url(
-                s.url, baudrate=s.baud, bytesize=s.bytesize, parity=s.parity,
+                s.url, baudrate=s.baud, bytesize=s.bytesize, parity=parity,
                 stopbits=s.stopbits, timeout=s.response_timeout,
                 write_timeout=max(1.0, s.response_timeout), do_not_open=False,
             )
-        except (serial.SerialException, OSError, ValueError) as err:
+        except (serial.SerialException, OSError, ValueError, termios.error) as err:
             raise LinkClosed(f"cannot open {s.link}: {err}") from err
 
     def close(self) -> None:

@@ -25,6 +25,10 @@ from locker.store import Store
 TEST_HASH_KEY_ONLY_FOR_TESTS = b"unit-test-key-not-a-secret-000000"
 
 
+class Crash(BaseException):  # noqa: N818 - stands for SIGKILL, not an error
+    """Raised by the fake bus to stop the controller dead, as a SIGKILL would."""
+
+
 def fake_id(n: int) -> str:
     """Obviously fake ID numbers: region 000000, birth date 19000101, serial n."""
     return f"00000019000101{n:04d}"
@@ -84,6 +88,7 @@ class FakeBus:
         self.unanswered_unlocks: set[tuple[int, int]] = set()  # fire, then time out
         self.rejected: set[tuple[int, int]] = set()
         self.unlocks: list[tuple[int, int]] = []
+        self.crash_on_unlock = ""  # "before" or "after" the door opens
         self.tick = 0.0
 
     # -- LockBus ----------------------------------------------------------------------------
@@ -105,9 +110,13 @@ class FakeBus:
             raise BoardUnavailable(f"board {unit}: no answer")
         if (unit, channel) in self.rejected:
             raise BoardRejected(f"board {unit}: illegal data address")
+        if self.crash_on_unlock == "before":
+            raise Crash
         self.unlocks.append((unit, channel))
         if (unit, channel) not in self.jammed:
             board.doors[channel] = True
+        if self.crash_on_unlock == "after":
+            raise Crash
         if (unit, channel) in self.unanswered_unlocks:
             raise BoardUnavailable(f"board {unit}: no answer")
 

@@ -47,8 +47,7 @@ def test_deposit_opens_then_stores_on_close_with_item(rig):
     assert comp_state(rig, "A01") is CompartmentState.OCCUPIED
     with rig.store.read() as conn:
         item = get_item(conn, result.item_id)
-    assert item.expires_at - item.deposited_at == rig.clock.now() - rig.clock.now() + \
-        (item.expires_at - item.deposited_at)
+    assert item.deposited_at == rig.clock.now()
     assert (item.expires_at - item.deposited_at).days == 7
     assert item.masked_id == "0000**********0001" and item.masked_phone == "100****0001"
     assert [a for a, _ in actions(rig)][-3:] == ["deposit.intent", "deposit.opened",
@@ -86,13 +85,11 @@ def test_deposit_by_hand_and_refusal_audited(rig):
 def test_deposit_skips_compartment_whose_sensor_reads_occupied(rig):
     rig.bus.set_item(1, 0, True)
     rig.bus.push(1)
-    assert deposit(rig).compartment_id == "A01".replace("1", "2")
+    assert deposit(rig).compartment_id == "A02"
 
 
 def test_no_compartment_left(tmp_path):
     rig = make_rig(tmp_path)
-    for ch in range(22, 24):
-        rig.bus.set_item(1, ch, False)
     rig.bus.set_online(2, False)
     deposit(rig, 1, size="XL")
     deposit(rig, 2, size="XL")
@@ -209,8 +206,6 @@ def test_fault_cleared_by_staff_enable(rig):
 
 def test_board_unavailable_before_unlock_gives_code_back(rig):
     deposit(rig, code="11112222")
-    rig.bus.boards[1].online = False  # dies between the is_online check and the read
-    rig.bus.boards[1].online = True
     original_read = rig.bus.read
 
     def failing_read(unit, timeout=2.0):
