@@ -10,8 +10,9 @@ from collections import Counter
 
 from hardware.lock_board import BoardSnapshot, LockBus
 from locker.assignment import SensorView
-from locker.models import CompartmentState, CompartmentStatus, LockerStatus
+from locker.models import CompartmentState
 from locker.records import item_in, list_compartments
+from locker.reports import CompartmentStatus, LockerStatus
 from locker.settings import CompartmentSpec
 
 

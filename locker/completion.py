@@ -154,7 +154,7 @@ class Finisher:
 
     def check_sensors(self, conn: sqlite3.Connection, compartment_id: str,
                       occupied: bool | None, now: datetime, intent_id: int | None = None) -> None:
-        """After a door closed outside a deposit/pickup: do the sensor and the records agree?"""
+        """After a door closed outside a deposit or pickup, make sensor and records agree."""
         if occupied is None:
             return
         comp = get_compartment(conn, compartment_id)

@@ -6,7 +6,7 @@ keyed hash or masked text (see identity_hash).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
@@ -239,48 +239,3 @@ class Notice:
     due_at: datetime
     created_at: datetime
     sent_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class OpenResult:
-    """What the screen or CLI shows after asking for a door; the pickup code appears only once."""
-
-    outcome: Outcome
-    message: str
-    intent_id: int | None = None
-    compartment_id: str | None = None
-    item_id: str | None = None
-    pickup_code: str | None = None
-
-
-@dataclass(frozen=True)
-class CompartmentStatus:
-    """One row of the maintenance grid; no personal data beyond the case number."""
-
-    id: str
-    unit: int
-    channel: int
-    size: Size
-    state: CompartmentState
-    enabled: bool
-    door_open: bool | None
-    board_online: bool
-    case_no: str | None = None
-    item_state: ItemState | None = None
-
-
-@dataclass(frozen=True)
-class LockerStatus:
-    """Every compartment and the counts by state."""
-
-    compartments: list[CompartmentStatus]
-    counts: dict[CompartmentState, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DoorTestReport:
-    """Each tested compartment's outcome; `jammed` lists the ones that did not open."""
-
-    results: list[tuple[str, Outcome]]
-    jammed: list[str]
-    skipped: list[str]

@@ -75,11 +75,13 @@ class Store:
                 name = f"sp{self._depth}"
                 conn.execute(f"SAVEPOINT {name}")
                 self._depth += 1
+                pending = len(self._after)
                 try:
                     yield conn
                 except BaseException:
                     conn.execute(f"ROLLBACK TO {name}")
                     conn.execute(f"RELEASE {name}")
+                    del self._after[pending:]  # callbacks of the undone part are dropped
                     raise
                 else:
                     conn.execute(f"RELEASE {name}")

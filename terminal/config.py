@@ -53,9 +53,20 @@ class BusSection:
 
 
 @dataclass(frozen=True)
-class LockerSection:
-    """Locker behaviour: expiry, reminders, door alarms."""
+class CompartmentSection:
+    """One compartment wired by hand: id, board unit, 0-based channel, size S/M/L/XL."""
 
+    id: str = ""
+    unit: int = 1
+    channel: int = 0
+    size: str = "M"
+
+
+@dataclass(frozen=True)
+class LockerSection:
+    """Locker behaviour: expiry, reminders, door alarms; the layout (empty: one per channel)."""
+
+    compartments: tuple[CompartmentSection, ...] = ()
     expiry_days: int = 7
     reminder_hours_before: tuple[int, ...] = (72, 24)
     door_left_open_s: float = 120.0
@@ -149,6 +160,15 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"bus.boards[{i}].unit: must be 1..247, not {b.unit}")
     if len(set(units)) != len(units):
         raise ConfigError("bus.boards: two boards share a unit id")
+    units_set = set(units)
+    for i, c in enumerate(cfg.locker.compartments):
+        where = f"locker.compartments[{i}]"
+        if not c.id:
+            raise ConfigError(f"{where}.id: missing")
+        if c.unit not in units_set:
+            raise ConfigError(f"{where}.unit: no board {c.unit} in bus.boards")
+        if c.size not in ("S", "M", "L", "XL"):
+            raise ConfigError(f"{where}.size: must be S, M, L or XL, not {c.size!r}")
     if cfg.locker.expiry_days < 1:
         raise ConfigError("locker.expiry_days: must be at least 1")
     if bus.response_timeout_s <= 0 or bus.poll_interval_s <= 0:

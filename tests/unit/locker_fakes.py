@@ -25,7 +25,7 @@ from locker.store import Store
 TEST_HASH_KEY_ONLY_FOR_TESTS = b"unit-test-key-not-a-secret-000000"
 
 
-class Crash(BaseException):  # noqa: N818 - stands for SIGKILL, not an error
+class Crash(BaseException):
     """Raised by the fake bus to stop the controller dead, as a SIGKILL would."""
 
 

@@ -1,4 +1,5 @@
 import pytest
+from locker_fakes import deposit, fake_id, make_rig
 
 from locker import audit
 from locker.errors import CompartmentNotAssignable, NoCompartmentAvailable
@@ -11,7 +12,6 @@ from locker.models import (
     TaskKind,
 )
 from locker.records import get_compartment, get_item
-from locker_fakes import deposit, fake_id, make_rig
 
 
 @pytest.fixture
@@ -37,7 +37,8 @@ def actions(rig):
 def test_deposit_opens_then_stores_on_close_with_item(rig):
     result = deposit(rig, close=False, code="12345678")
     assert result.outcome is Outcome.OPENED
-    assert result.compartment_id == "A01" and result.pickup_code == "12345678"
+    assert result.compartment_id == "A01"
+    assert result.pickup_code == "12345678"
     assert item_state(rig, result.item_id) is ItemState.DEPOSITING
     assert comp_state(rig, "A01") is CompartmentState.RESERVED
     assert not rig.controller.wait_closed(result.intent_id, timeout=0.01)
@@ -49,14 +50,16 @@ def test_deposit_opens_then_stores_on_close_with_item(rig):
         item = get_item(conn, result.item_id)
     assert item.deposited_at == rig.clock.now()
     assert (item.expires_at - item.deposited_at).days == 7
-    assert item.masked_id == "0000**********0001" and item.masked_phone == "100****0001"
+    assert item.masked_id == "0000**********0001"
+    assert item.masked_phone == "100****0001"
     assert [a for a, _ in actions(rig)][-3:] == ["deposit.intent", "deposit.opened",
                                                  "deposit.stored"]
 
 
 def test_deposit_generates_random_code_by_default(rig):
     result = deposit(rig)
-    assert len(result.pickup_code) == 8 and result.pickup_code.isdigit()
+    assert len(result.pickup_code) == 8
+    assert result.pickup_code.isdigit()
 
 
 def test_deposit_closed_empty_is_cancelled(rig):
@@ -100,7 +103,8 @@ def test_no_compartment_left(tmp_path):
 def test_pickup_right_code_collects(rig):
     dep = deposit(rig, code="11112222")
     result = rig.controller.pickup("11112222")
-    assert result.outcome is Outcome.OPENED and result.compartment_id == dep.compartment_id
+    assert result.outcome is Outcome.OPENED
+    assert result.compartment_id == dep.compartment_id
     assert item_state(rig, dep.item_id) is ItemState.RELEASING
     rig.bus.set_door(1, 0, False, occupied=False)
     assert rig.controller.wait_closed(result.intent_id, timeout=1)
@@ -112,10 +116,12 @@ def test_pickup_wrong_code_denied_and_audited(rig):
     deposit(rig, code="11112222")
     unlocks = len(rig.bus.unlocks)
     result = rig.controller.pickup("99998888")
-    assert result.outcome is Outcome.DENIED and result.intent_id is None
+    assert result.outcome is Outcome.DENIED
+    assert result.intent_id is None
     assert len(rig.bus.unlocks) == unlocks
     action, detail = actions(rig)[-1]
-    assert action == "pickup.denied" and "unknown_code" in detail
+    assert action == "pickup.denied"
+    assert "unknown_code" in detail
     assert "99998888" not in detail
 
 
@@ -144,7 +150,8 @@ def test_pickup_id_mismatch_denied_and_audited_code_still_valid(rig):
     result = rig.controller.pickup("11112222", id_number=fake_id(8))
     assert result.outcome is Outcome.DENIED
     action, detail = actions(rig)[-1]
-    assert action == "pickup.denied" and "id_mismatch" in detail
+    assert action == "pickup.denied"
+    assert "id_mismatch" in detail
     assert fake_id(8) not in detail
     assert rig.controller.pickup("11112222", id_number=fake_id(7)).outcome is Outcome.OPENED
 
@@ -190,7 +197,8 @@ def test_jammed_after_one_retry(rig):
 def test_jammed_deposit_cancelled_and_compartment_faulty(rig):
     rig.bus.jammed.add((1, 0))
     result = deposit(rig, close=False)
-    assert result.outcome is Outcome.JAMMED and result.pickup_code is None
+    assert result.outcome is Outcome.JAMMED
+    assert result.pickup_code is None
     assert item_state(rig, result.item_id) is ItemState.CANCELLED
     assert comp_state(rig, "A01") is CompartmentState.FAULT
     assert deposit(rig, 2, close=False).compartment_id == "A02"
@@ -213,7 +221,8 @@ def test_board_unavailable_before_unlock_gives_code_back(rig):
         raise BoardUnavailable("timeout")
     rig.bus.read = failing_read
     result = rig.controller.pickup("11112222")
-    assert result.outcome is Outcome.FAILED and "still valid" in result.message
+    assert result.outcome is Outcome.FAILED
+    assert "still valid" in result.message
     assert item_state(rig, result.item_id) is ItemState.STORED
     rig.bus.read = original_read
     assert rig.controller.pickup("11112222").outcome is Outcome.OPENED
@@ -224,7 +233,8 @@ def test_board_offline_pickup_refused_without_using_code(rig):
     deposit(rig, code="11112222")
     rig.bus.set_online(1, False)
     result = rig.controller.pickup("11112222")
-    assert result.outcome is Outcome.FAILED and result.intent_id is None
+    assert result.outcome is Outcome.FAILED
+    assert result.intent_id is None
     rig.bus.set_online(1, True)
     assert rig.controller.pickup("11112222").outcome is Outcome.OPENED
 
@@ -233,7 +243,8 @@ def test_unlock_unanswered_keeps_code_used_and_makes_task(rig):
     dep = deposit(rig, code="11112222")
     rig.bus.unanswered_unlocks.add((1, 0))
     result = rig.controller.pickup("11112222")
-    assert result.outcome is Outcome.FAILED and "staff" in result.message
+    assert result.outcome is Outcome.FAILED
+    assert "staff" in result.message
     assert item_state(rig, dep.item_id) is ItemState.HELD
     assert comp_state(rig, "A01") is CompartmentState.SUSPECT
     assert [t.kind for t in rig.controller.tasks()] == [TaskKind.UNLOCK_UNCONFIRMED]
@@ -262,7 +273,8 @@ def test_deposit_on_unavailable_board_cancelled(rig):
     rig.bus.read = failing_read
     result = deposit(rig, close=False)
     rig.bus.read = original_read
-    assert result.outcome is Outcome.FAILED and result.pickup_code is None
+    assert result.outcome is Outcome.FAILED
+    assert result.pickup_code is None
     assert item_state(rig, result.item_id) is ItemState.CANCELLED
     assert comp_state(rig, "A01") is CompartmentState.EMPTY
 
@@ -289,7 +301,8 @@ def test_staff_open_and_disable(rig):
     rig.bus.set_door(1, 3, False, occupied=False)
     assert rig.controller.wait_closed(result.intent_id, 1)
     comp = rig.controller.set_enabled("A04", False, "T01")
-    assert comp.state is CompartmentState.DISABLED and not comp.enabled
+    assert comp.state is CompartmentState.DISABLED
+    assert not comp.enabled
     assert rig.controller.set_enabled("A04", True, "T01").state is CompartmentState.EMPTY
 
 
@@ -301,7 +314,8 @@ def test_door_test_reports_jammed(tmp_path):
     report = rig.controller.door_test("T01")
     assert report.jammed == ["B06"]
     assert len(report.results) == 24
-    assert "A01" not in report.skipped and "A02" in report.skipped
+    assert "A01" not in report.skipped
+    assert "A02" in report.skipped
     assert all(o is Outcome.OPENED for cid, o in report.results if cid != "B06")
 
 
@@ -341,4 +355,5 @@ def test_audit_chain_verifies_after_operations(rig):
     rig.controller.pickup("11112222")
     rig.bus.set_door(1, 0, False, occupied=False)
     result = audit.verify(rig.store, audit.head_key(rig.settings.hash_key))
-    assert result.ok and result.count > 5
+    assert result.ok
+    assert result.count > 5

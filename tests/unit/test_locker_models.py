@@ -1,4 +1,5 @@
 import pytest
+from locker_fakes import TEST_HASH_KEY_ONLY_FOR_TESTS, fake_id, fake_phone
 
 from locker.identity_hash import (
     IdentityHasher,
@@ -8,7 +9,6 @@ from locker.identity_hash import (
 )
 from locker.models import ASSIGNABLE, UNAVAILABLE, CompartmentState, Size
 from locker.settings import LockerSettings, default_layout
-from locker_fakes import TEST_HASH_KEY_ONLY_FOR_TESTS, fake_id, fake_phone
 
 
 def test_sizes_are_ordered():
@@ -25,8 +25,10 @@ def test_state_sets_do_not_overlap():
 def test_default_layout_two_boards_of_24():
     layout = default_layout()
     assert len(layout) == 48
-    assert layout[0].id == "A01" and (layout[0].unit, layout[0].channel) == (1, 0)
-    assert layout[-1].id == "B24" and (layout[-1].unit, layout[-1].channel) == (2, 23)
+    assert layout[0].id == "A01"
+    assert (layout[0].unit, layout[0].channel) == (1, 0)
+    assert layout[-1].id == "B24"
+    assert (layout[-1].unit, layout[-1].channel) == (2, 23)
     assert {c.size for c in layout} == set(Size)
 
 
@@ -40,7 +42,8 @@ def test_settings_refuse_missing_or_short_key():
 def test_settings_from_mapping_refuses_unknown_keys():
     s = LockerSettings.from_mapping({"expiry_days": 3, "reminder_hours_before": [24]},
                                     TEST_HASH_KEY_ONLY_FOR_TESTS)
-    assert s.expiry_days == 3 and s.reminder_hours_before == (24,)
+    assert s.expiry_days == 3
+    assert s.reminder_hours_before == (24,)
     with pytest.raises(ValueError, match="bogus"):
         LockerSettings.from_mapping({"bogus": 1}, TEST_HASH_KEY_ONLY_FOR_TESTS)
 

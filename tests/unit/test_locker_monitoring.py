@@ -1,8 +1,8 @@
 import pytest
+from locker_fakes import deposit, make_rig
 
 from locker.models import AlarmType, CompartmentState, ItemState, Severity, TaskKind
 from locker.records import get_compartment, get_item
-from locker_fakes import deposit, make_rig
 
 
 @pytest.fixture
@@ -23,7 +23,8 @@ def test_forced_door_raises_security_alarm_and_is_audited(rig):
         (AlarmType.DOOR_FORCED, "A05", Severity.CRITICAL)]
     with rig.store.read() as conn:
         row = conn.execute("SELECT action, detail FROM audit ORDER BY seq DESC").fetchone()
-    assert row["action"] == "alarm.raised" and "door_forced" in row["detail"]
+    assert row["action"] == "alarm.raised"
+    assert "door_forced" in row["detail"]
     rig.bus.set_door(1, 4, False)
     assert rig.controller.open_alarms() == []
     assert [(a.type, a.state) for a in heard] == [(AlarmType.DOOR_FORCED, "raised"),
@@ -75,7 +76,8 @@ def test_board_offline_and_back(rig):
     alarms = rig.controller.open_alarms()
     assert [(a.type, a.unit) for a in alarms] == [(AlarmType.BOARD_OFFLINE, 2)]
     status = {c.id: c for c in rig.controller.status().compartments}
-    assert not status["B01"].board_online and status["B01"].door_open is None
+    assert not status["B01"].board_online
+    assert status["B01"].door_open is None
     assert status["A01"].board_online
     assert deposit(rig, size="XL").compartment_id == "A23"
     rig.bus.set_online(2, True)
@@ -99,5 +101,6 @@ def test_status_counts_and_case_numbers(rig):
     assert status.counts[CompartmentState.DISABLED] == 1
     assert status.counts[CompartmentState.EMPTY] == 46
     a01 = next(c for c in status.compartments if c.id == "A01")
-    assert a01.case_no == "CASE-0001" and a01.item_state is ItemState.STORED
+    assert a01.case_no == "CASE-0001"
+    assert a01.item_state is ItemState.STORED
     assert a01.door_open is False

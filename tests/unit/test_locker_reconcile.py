@@ -1,8 +1,8 @@
 import pytest
+from locker_fakes import Crash, FakeBus, deposit, make_rig
 
 from locker.models import CompartmentState, IntentKind, ItemState, Outcome, TaskKind
 from locker.records import get_compartment, get_item
-from locker_fakes import Crash, FakeBus, deposit, make_rig
 
 
 def crash_during(rig, when, operation):
@@ -92,7 +92,8 @@ def test_pickup_closed_occupied_is_held_with_task_and_code_used(tmp_path):
     assert decision.decision == "held"
     assert state(rig, item, "A01") == (ItemState.HELD, CompartmentState.SUSPECT)
     [task] = rig.controller.tasks()
-    assert task.kind is TaskKind.PICKUP_INTERRUPTED and "citizen may need help" in task.message
+    assert task.kind is TaskKind.PICKUP_INTERRUPTED
+    assert "citizen may need help" in task.message
     assert rig.controller.pickup("11112222").outcome is Outcome.DENIED
     assert deposit(rig, 2, close=False).compartment_id == "A02"  # never the suspect one
 

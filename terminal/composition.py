@@ -1,0 +1,116 @@
+"""The composition root: the one place that picks drivers and simulators from the config.
+
+`open_locker(config)` gives a started locker: store, bus owner on the configured link (or an
+in-process simulated bus on its own pseudo-terminal when `bus.link = "sim"`), controller
+reconciled and watching the doors. Nothing else in the code base chooses a driver.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from hardware.board_profile import BoardProfile, load_profile
+from hardware.drivers.board_sim import SimBoard, SimBus
+from hardware.drivers.bus_owner import BusTiming, ModbusLockBus
+from hardware.drivers.modbus_board import ModbusBoard
+from hardware.drivers.rtu_link import RtuLink, SerialSettings
+from hardware.drivers.sim_serve import Endpoint, open_endpoint
+from locker.controller import LockerController
+from locker.models import Size
+from locker.reconcile import Decision
+from locker.settings import CompartmentSpec, LockerSettings
+from locker.store import Store
+from terminal.config import Config
+
+log = logging.getLogger(__name__)
+
+SIM_LINK = "sim"
+# Per 24 channels, as common result lockers are built: small on top, extra large at the bottom.
+_SIZE_SHARE = ((Size.S, 10), (Size.M, 8), (Size.L, 4), (Size.XL, 2))
+
+
+def auto_layout(boards: list[tuple[int, int]]) -> tuple[CompartmentSpec, ...]:
+    """One compartment per channel: board k is letter A, B, ...; sizes in the usual mix."""
+    specs = []
+    for k, (unit, channels) in enumerate(sorted(boards)):
+        sizes: list[Size] = []
+        for size, share in _SIZE_SHARE:
+            sizes += [size] * round(share * channels / 24)
+        sizes = (sizes + [Size.XL] * channels)[:channels]
+        letter = chr(ord("A") + k)
+        specs += [CompartmentSpec(f"{letter}{ch + 1:02d}", unit, ch, sizes[ch])
+                  for ch in range(channels)]
+    return tuple(specs)
+
+
+def locker_settings(cfg: Config, profiles: dict[int, BoardProfile]) -> LockerSettings:
+    """The locker domain's settings from the terminal config (layout, timing, hash key)."""
+    if cfg.locker.compartments:
+        layout = tuple(CompartmentSpec(c.id, c.unit, c.channel, Size(c.size))
+                       for c in cfg.locker.compartments)
+    else:
+        layout = auto_layout([(u, p.channels) for u, p in profiles.items()])
+    lk = cfg.locker
+    return LockerSettings(hash_key=cfg.hash_key(), layout=layout, expiry_days=lk.expiry_days,
+                          reminder_hours_before=lk.reminder_hours_before,
+                          door_left_open_s=lk.door_left_open_s,
+                          door_open_confirm_s=lk.door_open_confirm_s,
+                          jam_retries=lk.jam_retries)
+
+
+@dataclass
+class LockerRuntime:
+    """A running locker and what it owns; `close()` releases everything in order."""
+
+    config: Config
+    store: Store
+    bus: ModbusLockBus
+    controller: LockerController
+    decisions: list[Decision]
+    sim: SimBus | None = None
+    sim_endpoint: Endpoint | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        """Stop the controller, the bus worker, the simulator and the store."""
+        if self._closed:
+            return
+        self._closed = True
+        self.controller.close()
+        self.bus.close()
+        if self.sim_endpoint is not None:
+            self.sim_endpoint.stop()
+        self.store.close()
+
+
+def _start_sim(cfg: Config, profiles: dict[int, BoardProfile]) -> tuple[SimBus, Endpoint, str]:
+    sim = SimBus(boards={u: SimBoard(u, p) for u, p in profiles.items()})
+    endpoint = open_endpoint(sim, "pty", cfg.bus.baud)
+    link = endpoint.start()
+    log.info("simulated lock bus (%d boards) on %s", len(profiles), link)
+    return sim, endpoint, link
+
+
+def open_locker(cfg: Config) -> LockerRuntime:
+    """Open the store, start the bus owner and the controller, reconcile; ready to use."""
+    profiles = {b.unit: load_profile(b.profile) for b in cfg.bus.boards}
+    settings = locker_settings(cfg, profiles)
+    sim = endpoint = None
+    link = cfg.bus.link
+    if link == SIM_LINK:
+        sim, endpoint, link = _start_sim(cfg, profiles)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(cfg.db_path)
+    serial = SerialSettings(link=link, baud=cfg.bus.baud, parity=cfg.bus.parity,
+                            stopbits=cfg.bus.stopbits,
+                            response_timeout=cfg.bus.response_timeout_s)
+    boards = [ModbusBoard(b.unit, profiles[b.unit], b.pulse_ms) for b in cfg.bus.boards]
+    timing = BusTiming(retries=cfg.bus.retries, poll_interval=cfg.bus.poll_interval_s,
+                       offline_probe=cfg.bus.offline_probe_s)
+    bus = ModbusLockBus(RtuLink(serial), boards, timing)
+    bus.start()
+    bus.wait_ready(30)
+    controller = LockerController(store, bus, settings)
+    decisions = controller.start()
+    return LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
