@@ -90,7 +90,9 @@ class CodeFilter:
         code = raw.strip("\r\n")
         if not code:
             return None
-        if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in code):
+        if not code.isprintable() and any(  # isprintable: the fast path for ordinary codes
+            unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in code
+        ):
             reason = DropReason.NOT_UTF8 if _has_surrogate(code) else DropReason.CONTROL
             return self._drop(reason, size)
         now = self._clock()

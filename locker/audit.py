@@ -13,8 +13,10 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from locker.store import Store, to_iso
@@ -88,45 +90,59 @@ class AuditLog:
         return seq
 
 
-def verify(store: Store, head_key: bytes | None = None) -> VerifyResult:
-    """Walk the whole chain; with `head_key`, also check the head's seal."""
-    with store.read() as conn:
-        rows = conn.execute("SELECT seq, ts, actor, action, compartment, detail, prev_hash, hash "
-                            "FROM audit ORDER BY seq").fetchall()
+def verify(store: Store | str | Path, head_key: bytes | None = None) -> VerifyResult:
+    """Walk the whole chain; with `head_key`, also check the head's seal.
+
+    Reads through its own read-only connection in one snapshot (WAL), so a long check never
+    blocks the locker's writer.
+    """
+    path = Path(store.path if isinstance(store, Store) else store).resolve()
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("BEGIN")
+        count = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
         head = conn.execute("SELECT seq, hash, seal FROM audit_head WHERE id = 1").fetchone()
-    prev = GENESIS
-    expected_seq = 1
+        rows = conn.execute("SELECT seq, ts, actor, action, compartment, detail, prev_hash, "
+                            "hash FROM audit ORDER BY seq")
+        return _check(rows, count, head, head_key)
+    finally:
+        conn.close()
+
+
+def _check(rows: Iterable[sqlite3.Row], count: int, head: sqlite3.Row | None,
+           head_key: bytes | None) -> VerifyResult:
+    prev, expected_seq = GENESIS, 1
     for row in rows:
         seq = row["seq"]
         if seq != expected_seq:
-            return VerifyResult(False, len(rows), expected_seq,
+            return VerifyResult(False, count, expected_seq,
                                 f"row {expected_seq} is missing (next row is {seq})")
         if row["prev_hash"] != prev:
-            return VerifyResult(False, len(rows), seq,
+            return VerifyResult(False, count, seq,
                                 f"row {seq} does not follow row {seq - 1} (prev_hash differs)")
         digest = row_hash(seq, row["ts"], row["actor"], row["action"], row["compartment"],
                           row["detail"], row["prev_hash"])
         if digest != row["hash"]:
-            return VerifyResult(False, len(rows), seq, f"row {seq} was altered (hash differs)")
-        prev = digest
-        expected_seq += 1
+            return VerifyResult(False, count, seq, f"row {seq} was altered (hash differs)")
+        prev, expected_seq = digest, expected_seq + 1
     last_seq = expected_seq - 1
     if head is None:
-        if rows:
-            return VerifyResult(False, len(rows), 1, "the audit head is missing")
+        if count:
+            return VerifyResult(False, count, 1, "the audit head is missing")
         return VerifyResult(True, 0)
     if head["seq"] > last_seq:
-        return VerifyResult(False, len(rows), last_seq + 1,
+        return VerifyResult(False, count, last_seq + 1,
                             f"rows {last_seq + 1}..{head['seq']} were removed from the end")
     if head["seq"] < last_seq:
-        return VerifyResult(False, len(rows), head["seq"] + 1,
+        return VerifyResult(False, count, head["seq"] + 1,
                             f"rows after {head['seq']} were added outside the audit log")
     if head["hash"] != prev:
-        return VerifyResult(False, len(rows), last_seq,
+        return VerifyResult(False, count, last_seq,
                             "the chain's last hash differs from the recorded head "
                             "(rows were edited and the tail re-chained)")
     if head_key is not None and not hmac.compare_digest(head["seal"],
                                                        _seal(head_key, head["seq"], head["hash"])):
-        return VerifyResult(False, len(rows), head["seq"],
+        return VerifyResult(False, count, head["seq"],
                             "the head's seal does not match (the chain was rewritten)")
-    return VerifyResult(True, len(rows))
+    return VerifyResult(True, count)

@@ -22,6 +22,7 @@ from locker.models import (
     Intent,
     IntentKind,
     ItemState,
+    NoticeKind,
     Outcome,
     TaskKind,
 )
@@ -122,13 +123,13 @@ class Finisher:
         if not report.sent:
             if kind is IntentKind.DEPOSIT:
                 self._cancel_deposit(conn, intent, now, vacated(comp))
+                self.check_sensors(conn, comp.id, report.occupied_before, now, intent.id)
             elif kind is IntentKind.PICKUP and intent.item_id:
                 self._codes.restore(conn, intent.id)
-                item = get_item(conn, intent.item_id)
-                expired = item is not None and item.expires_at is not None \
-                    and item.expires_at <= now
+                expired = conn.execute("SELECT 1 FROM notices WHERE item_id = ? AND kind = ?",
+                                       (intent.item_id, NoticeKind.EXPIRED.value)).fetchone()
                 set_item(conn, intent.item_id, ItemState.EXPIRED if expired else ItemState.STORED,
-                         now)
+                         now)  # back to the state it had before the pickup
                 self._audit.append(conn, now, SYSTEM, "pickup.code_restored", comp.id,
                                    intent=intent.id, item=intent.item_id)
             return self._complete(conn, intent, "failed: nothing sent", now)

@@ -158,7 +158,7 @@ class _Canvas:
 
     def font(self, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         face = self._bold if bold else self._font
-        return _load(face.path, face.index, round(size * self.width / 576))
+        return _load(face.path, face.index, max(12, round(size * self.width / 576)))
 
     def lines(self, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
         out, line = [], ""

@@ -8,6 +8,7 @@ decision is audited.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,8 @@ from locker.models import IntentKind
 from locker.monitor import DoorMonitor
 from locker.records import get_compartment, item_in
 from locker.store import Store
+
+log = logging.getLogger(__name__)
 
 _NO_ITEM_AT_STAKE = frozenset({IntentKind.STAFF_OPEN, IntentKind.DOOR_TEST})
 
@@ -52,16 +55,17 @@ class Reconciler:
         """Reconcile every pending intent; returns the decisions in journal order."""
         with self._store.read() as conn:
             intents = journal.pending(conn)
-            units = {i.id: get_compartment(conn, i.compartment_id) for i in intents}
+            comps = {i.id: get_compartment(conn, i.compartment_id) for i in intents}
         reads: dict[int, BoardSnapshot | str] = {}
         sensors: dict[int, bool] = {}
-        for comp in units.values():
+        for comp in comps.values():
             if comp.unit not in reads:
                 reads[comp.unit] = self._read(comp.unit)
-                sensors[comp.unit] = self._bus.has_item_sensors(comp.unit)
+                sensors[comp.unit] = not isinstance(reads[comp.unit], str) \
+                    and self._bus.has_item_sensors(comp.unit)
         decisions = []
         for intent in intents:
-            comp = units[intent.id]
+            comp = comps[intent.id]
             snap = reads[comp.unit]
             now = self._now()
             with self._store.transaction() as conn:
@@ -79,8 +83,10 @@ class Reconciler:
                     if state.door_open:
                         key = (comp.unit, comp.channel)
                         self._monitor.expect(key, intent.id)
-                        self._monitor.arm(key, intent.id, snap.read_at)
-                        decision = "waiting_for_close"
+                        closed = self._monitor.arm(key, intent.id, snap.read_at)
+                        decision = "waiting_for_close" if closed is None else \
+                            self._finisher.on_closed(conn, intent, closed.occupied, now,
+                                                     source="reconcile")
                     elif occupied is None and not (intent.kind in _NO_ITEM_AT_STAKE
                                                    and item_in(conn, comp.id) is None):
                         decision = self._finisher.hand_to_staff(
@@ -99,6 +105,9 @@ class Reconciler:
             snap = self._bus.read(unit, timeout=self._timeout)
         except LockBoardError as err:
             return f"board {unit} offline at start-up: {err}"
+        except Exception as err:  # e.g. a board no longer in the bus configuration
+            log.exception("start-up read of board %s failed", unit)
+            return f"board {unit} cannot be read at start-up: {type(err).__name__}"
         if not snap.online:
             return f"board {unit} offline at start-up: {snap.error or 'no answer'}"
         return snap

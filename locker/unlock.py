@@ -31,6 +31,7 @@ class UnlockReport:
     attempts: int  # unlock commands the board acknowledged
     message: str
     read_at: float | None = None
+    occupied_before: bool | None = None  # the item sensor at the first read
 
 
 class Unlocker:
@@ -62,7 +63,8 @@ class Unlocker:
                                 f"lock board {unit} is not answering ({err}); nothing was opened")
         if refuse_if_occupied and before.channels[channel].occupied:
             return UnlockReport(Outcome.FAILED, False, 0,
-                                "the item sensor reads occupied; nothing was opened")
+                                "the item sensor reads occupied; nothing was opened",
+                                occupied_before=True)
         attempts = 0
         for _ in range(1 + self._settings.jam_retries):
             try:

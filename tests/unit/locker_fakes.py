@@ -88,6 +88,7 @@ class FakeBus:
         self.unanswered_unlocks: set[tuple[int, int]] = set()  # fire, then time out
         self.rejected: set[tuple[int, int]] = set()
         self.unlocks: list[tuple[int, int]] = []
+        self.last: dict[int, BoardSnapshot] = {}
         self.crash_on_unlock = ""  # "before" or "after" the door opens
         self.tick = 0.0
 
@@ -123,9 +124,14 @@ class FakeBus:
     def read(self, unit: int, timeout: float = 2.0) -> BoardSnapshot:
         if not self.boards[unit].online:
             raise BoardUnavailable(f"board {unit}: no answer")
-        return self.snapshot(unit)
+        self.last[unit] = self.fresh(unit)
+        return self.last[unit]
 
     def snapshot(self, unit: int) -> BoardSnapshot:
+        """The last polled (pushed or read) state, as a real bus owner keeps it."""
+        return self.last.get(unit) or self.fresh(unit)
+
+    def fresh(self, unit: int) -> BoardSnapshot:
         board = self.boards[unit]
         self.tick += 1.0
         if not board.online:
@@ -147,7 +153,7 @@ class FakeBus:
     def push(self, unit: int | None = None) -> None:
         """Deliver a fresh snapshot of one board (or all) to the listeners."""
         for u in [unit] if unit is not None else self.units():
-            snap = self.snapshot(u)
+            snap = self.last[u] = self.fresh(u)
             for listener in list(self.listeners):
                 listener(snap)
 

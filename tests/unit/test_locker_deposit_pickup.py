@@ -357,3 +357,13 @@ def test_audit_chain_verifies_after_operations(rig):
     result = audit.verify(rig.store, audit.head_key(rig.settings.hash_key))
     assert result.ok
     assert result.count > 5
+
+
+def test_deposit_stops_when_fresh_read_shows_an_item(rig):
+    rig.bus.set_item(1, 0, True)  # not yet in any polled snapshot
+    result = deposit(rig, close=False)
+    assert result.outcome is Outcome.FAILED
+    assert rig.bus.unlocks == []
+    assert comp_state(rig, "A01") is CompartmentState.SUSPECT
+    assert [t.kind for t in rig.controller.tasks()] == [TaskKind.UNEXPECTED_ITEM]
+    assert deposit(rig, 2, close=False).compartment_id == "A02"

@@ -214,3 +214,13 @@ def test_rechained_tail_with_forged_head_fails_the_seal(store):
     assert not result.ok
     assert "seal" in result.reason
     assert verify(store).ok  # without the key only the chain itself can be checked
+
+
+def test_verify_by_path_does_not_wait_for_the_writer(store):
+    write_rows(store, 3)
+    with store.transaction() as conn:  # the locker is in the middle of a write
+        AuditLog(KEY).append(conn, T0, "system", "in.flight")
+        result = verify(store.path, KEY)  # sees the committed snapshot
+    assert result.ok
+    assert result.count == 3
+    assert verify(str(store.path), KEY).count == 4
