@@ -21,8 +21,11 @@ class CliError(Exception):
     """A command failed in a way the user can act on; the message is the one line printed."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit 2 with one line."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Print one line and exit 2 (argparse prints the whole usage)."""
         self.exit(EXIT_USAGE, f"kiosk: {message}\n")
 
 
@@ -40,14 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     from terminal import cli_locker
 
     common = _common()
-    parser = _Parser(prog="kiosk", description="Self-service terminal and pickup locker")
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    parser = Parser(prog="kiosk", description="Self-service terminal and pickup locker")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=Parser)
 
     run = verbs.add_parser("run", parents=[common], help="run the terminal")
     run.set_defaults(handler=_run_terminal)
 
     sim = verbs.add_parser("sim", help="simulators").add_subparsers(dest="what", required=True,
-                                                                     parser_class=_Parser)
+                                                                     parser_class=Parser)
     board = sim.add_parser("board", help="lock-board simulator on a pty or tcp://HOST:PORT")
     sim_cli.add_arguments(board)
     board.set_defaults(handler=lambda args: sim_cli.run(args), raw=True)

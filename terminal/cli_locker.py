@@ -1,0 +1,204 @@
+"""`kiosk locker ...` and `kiosk audit verify`: the locker from a shell (technicians, scripts).
+
+Each command opens the locker as `kiosk run` would (store, bus owner, reconciliation), does one
+thing and reports it; a door that opens is followed until it closes when --wait-close is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from enum import Enum
+from typing import Any
+
+from locker.models import DOOR_SEEN_OPEN, Size
+from locker.reports import OpenResult
+from terminal.cli import CliError, Parser, emit
+from terminal.config import load_config
+
+
+def _plain(obj: Any) -> Any:
+    """Dataclasses and enums as JSON-ready values."""
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, dict):
+        return {(_plain(k) if isinstance(k, Enum) else k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "__dataclass_fields__"):
+        return _plain(asdict(obj))
+    return obj
+
+
+def _with_locker(args: argparse.Namespace, action: Callable[[Any], dict]) -> dict:
+    from terminal.composition import open_locker
+
+    runtime = open_locker(load_config(args.config))
+    try:
+        return action(runtime)
+    finally:
+        runtime.close()
+
+
+def _id_number(value: str | None) -> str | None:
+    """`-` reads the ID number from standard input, keeping it out of the process list."""
+    if value == "-":
+        return sys.stdin.readline().strip()
+    return value
+
+
+def _opening(args: argparse.Namespace, runtime: Any, result: OpenResult) -> dict:
+    """Report an opening; wait for the door to close if asked; refuse with exit status 1."""
+    out = _plain(result)
+    if result.outcome not in DOOR_SEEN_OPEN:
+        raise CliError(f"{result.outcome.value}: {result.message}")
+    if args.wait_close > 0 and result.intent_id is not None:
+        print(f"{result.compartment_id} is open; waiting up to {args.wait_close:.0f} s for the "
+              "door to close ...", file=sys.stderr)
+        out["closed"] = runtime.controller.wait_closed(result.intent_id, args.wait_close)
+    return out
+
+
+def _human_open(r: dict) -> str:
+    text = f"{r['outcome']}: {r['message']}"
+    if r.get("pickup_code"):
+        text += f"\npickup code: {r['pickup_code']}"
+    if r.get("closed") is False:
+        text += "\nthe door is still open: the operation completes when it is seen closed"
+    return text
+
+
+def _status(args: argparse.Namespace) -> None:
+    def act(rt: Any) -> dict:
+        c = rt.controller
+        st = c.status()
+        return {"compartments": _plain(st.compartments), "counts": _plain(st.counts),
+                "boards": {u: rt.bus.is_online(u) for u in rt.bus.units()},
+                "alarms": _plain(c.open_alarms()), "tasks": _plain(c.tasks())}
+
+    def human(r: dict) -> str:
+        lines = ["boards: " + ", ".join(f"{u} {'online' if ok else 'OFFLINE'}"
+                                        for u, ok in r["boards"].items())]
+        lines.append("counts: " + ", ".join(f"{k} {v}" for k, v in r["counts"].items() if v))
+        for comp in r["compartments"]:
+            door = {True: "open", False: "closed", None: "?"}[comp["door_open"]]
+            lines.append(f"  {comp['id']:>4} {comp['size']:>2} {comp['state']:<9} door {door:<6}"
+                         f" {comp['case_no'] or ''}")
+        lines += [f"alarm: {a['type']} {a['compartment_id'] or ''} {a['detail']}"
+                  for a in r["alarms"]]
+        lines += [f"task {t['id']}: {t['message']}" for t in r["tasks"]]
+        return "\n".join(lines)
+
+    emit(args, _with_locker(args, act), human)
+
+
+def _open(args: argparse.Namespace) -> None:
+    emit(args, _with_locker(args, lambda rt: _opening(
+        args, rt, rt.controller.staff_open(args.compartment, args.staff, args.reason))),
+        _human_open)
+
+
+def _deposit(args: argparse.Namespace) -> None:
+    id_number = _id_number(args.id_number) or ""
+    if not id_number:
+        raise CliError("--id-number is required (use - to read it from standard input)")
+    try:
+        size = Size(args.size.upper())
+    except ValueError:
+        raise CliError(f"--size must be S, M, L or XL, not {args.size!r}") from None
+    emit(args, _with_locker(args, lambda rt: _opening(args, rt, rt.controller.deposit(
+        args.case_no, id_number, args.name, args.phone, size, args.staff,
+        compartment_id=args.compartment))), _human_open)
+
+
+def _pickup(args: argparse.Namespace) -> None:
+    id_number = _id_number(args.id_number)
+    emit(args, _with_locker(args, lambda rt: _opening(
+        args, rt, rt.controller.pickup(args.code, id_number=id_number))), _human_open)
+
+
+def _retrieve(args: argparse.Namespace) -> None:
+    emit(args, _with_locker(args, lambda rt: _opening(
+        args, rt, rt.controller.retrieve(args.compartment, args.staff))), _human_open)
+
+
+def _enable(args: argparse.Namespace, enabled: bool) -> None:
+    def act(rt: Any) -> dict:
+        try:
+            return _plain(rt.controller.set_enabled(args.compartment, enabled, args.staff))
+        except ValueError as err:
+            raise CliError(str(err)) from err
+
+    emit(args, _with_locker(args, act),
+         lambda r: f"{r['id']}: {'enabled' if r['enabled'] else 'disabled'}")
+
+
+def _expire(args: argparse.Namespace) -> None:
+    def act(rt: Any) -> dict:
+        return {"expired": rt.controller.expire_due(),
+                "reminders": _plain(rt.controller.due_reminders())}
+
+    emit(args, _with_locker(args, act),
+         lambda r: f"{len(r['expired'])} item(s) flagged for retrieval, "
+                   f"{len(r['reminders'])} reminder(s) due")
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from locker.audit import head_key, verify
+
+    cfg = load_config(args.config)
+    if not cfg.db_path.exists():
+        raise CliError(f"no locker database at {cfg.db_path}")
+    result = verify(cfg.db_path, head_key=head_key(cfg.hash_key()))
+    emit(args, _plain(result), lambda r: (
+        f"audit chain intact: {r['count']} entries" if r["ok"]
+        else f"AUDIT CHAIN BROKEN at entry {r['first_bad_seq']}: {r['reason']}"))
+    return 0 if result.ok else 1
+
+
+def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add `locker` and `audit` to the command tree."""
+    locker = verbs.add_parser("locker", help="drive the locker").add_subparsers(
+        dest="what", required=True, parser_class=Parser)
+    wait = argparse.ArgumentParser(add_help=False)
+    wait.add_argument("--wait-close", type=float, default=0.0, metavar="SECONDS",
+                      help="after the door opens, wait this long for it to close")
+
+    p = locker.add_parser("status", parents=[common], help="compartments, alarms, tasks")
+    p.set_defaults(handler=_status)
+    p = locker.add_parser("open", parents=[common, wait], help="open one compartment (staff)")
+    p.add_argument("compartment")
+    p.add_argument("--staff", required=True)
+    p.add_argument("--reason", default="maintenance")
+    p.set_defaults(handler=_open)
+    p = locker.add_parser("deposit", parents=[common, wait], help="put a result in (staff)")
+    p.add_argument("--case-no", required=True)
+    p.add_argument("--id-number", help="the applicant's ID number, or - for standard input")
+    p.add_argument("--name", required=True, help="the applicant's name (stored masked)")
+    p.add_argument("--phone", default="", help="for notices (stored hashed and masked)")
+    p.add_argument("--size", default="M", help="S, M, L or XL")
+    p.add_argument("--compartment", help="choose the compartment by hand")
+    p.add_argument("--staff", required=True)
+    p.set_defaults(handler=_deposit)
+    p = locker.add_parser("pickup", parents=[common, wait], help="collect with a pickup code")
+    p.add_argument("code")
+    p.add_argument("--id-number", help="the collector's ID number, or - for standard input")
+    p.set_defaults(handler=_pickup)
+    p = locker.add_parser("retrieve", parents=[common, wait], help="take back an item (staff)")
+    p.add_argument("compartment")
+    p.add_argument("--staff", required=True)
+    p.set_defaults(handler=_retrieve)
+    for name, flag in (("enable", True), ("disable", False)):
+        p = locker.add_parser(name, parents=[common], help=f"{name} a compartment (staff)")
+        p.add_argument("compartment")
+        p.add_argument("--staff", required=True)
+        p.set_defaults(handler=lambda a, f=flag: _enable(a, f))
+    p = locker.add_parser("expire", parents=[common], help="flag expired items, record reminders")
+    p.set_defaults(handler=_expire)
+
+    audit = verbs.add_parser("audit", help="the audit log").add_subparsers(
+        dest="what", required=True, parser_class=Parser)
+    p = audit.add_parser("verify", parents=[common], help="check the hash chain")
+    p.set_defaults(handler=_audit_verify)
