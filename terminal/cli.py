@@ -109,4 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this __main__ copy, so there is one CliError class.
+    from terminal import cli
+
+    sys.exit(cli.main())

@@ -26,6 +26,10 @@ class TerminalSection:
     centre_id: str = "demo-centre"
     data_dir: str = "var"
     timezone: str = "Asia/Shanghai"
+    fullscreen: bool = False
+    window: str = "1920x1080"  # width x height when not full screen; portrait kiosks: 1080x1920
+    font: str = ""  # a font with Chinese glyphs; default: found through fontconfig
+    idle_s: float = 60.0  # idle time before home and a wipe of personal data (x2 elderly)
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,28 @@ def find_cjk_font(configured: str = "") -> Path:
                 return Path(name)
     raise FontMissing("no Chinese font found: install fonts-noto-cjk (apt-get install "
                       "fonts-noto-cjk) or set [terminal] font in the config")
+
+
+def simplified_face(font: Path, cache_dir: Path) -> Path:
+    """A file Kivy can load holding the Simplified Chinese face.
+
+    Kivy (SDL2_ttf) opens face 0 of a .ttc, which for Noto CJK is the Japanese face: some
+    characters then take Japanese shapes. So the SC face is extracted once into `cache_dir`.
+    """
+    if font.suffix.lower() != ".ttc":
+        return font
+    target = cache_dir / f"{font.stem}-SC.otf"
+    if target.is_file():
+        return target
+    from fontTools.ttLib import TTCollection
+
+    collection = TTCollection(str(font), lazy=True)
+    for face in collection.fonts:
+        family = str(face["name"].getDebugName(1) or "")
+        if family.endswith(" SC") and "Mono" not in family:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".part")
+            face.save(str(partial))
+            partial.replace(target)
+            return target
+    return font

@@ -109,7 +109,8 @@ class RequestReader:
                 if (j := self._complete_at(1)) < 0:
                     break
                 self._drop(j)
-            elif size < 0 and buf[0] <= 247 and crc_ok(buf):  # an unknown function, whole
+            elif size < 0 and buf[0] <= 247 and 0 < buf[1] < 0x80 and crc_ok(buf):
+                # a whole frame of a function code pymodbus does not know: illegal function
                 found.append(Request(buf[0], buf))
                 self.buffer.clear()
             else:

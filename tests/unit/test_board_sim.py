@@ -219,7 +219,13 @@ def test_crc_golden_vector():
     # an unknown function code: illegal function
     ("01 41 c0 10", "01 c1 01 b0 50"),
     # a coil value other than 0000/ff00: illegal data value
-    ("01 05 00 03 12 34 " + frame("0105000312 34").hex()[-4:], "01 85 03 02 91"),
+    ("01 05 00 03 12 34 30 bd", "01 85 03 02 91"),
+    # a function the board does not support (diagnostics): illegal function
+    ("01 08 00 00 12 34 ed 7c", "01 88 01 87 c0"),
+    # reading zero inputs: illegal data value
+    ("01 02 00 00 00 00 78 0a", "01 82 03 00 a1"),
+    # holding register 1 is not mapped: illegal data address
+    ("01 03 00 01 00 01 d5 ca", "01 83 02 c0 f1"),
 ])
 def test_golden_vectors(bus: SimBus, request_hex: str, answer_hex: str):
     bus.board(1).force(0)

@@ -1,0 +1,50 @@
+"""`kiosk run`: prepare Kivy (window, CJK font) from the config, then run the app.
+
+Kivy reads its configuration when first imported, so everything is set here before the app
+module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+
+from terminal.config import Config, ConfigError
+from terminal.fonts import FontMissing, find_cjk_font, simplified_face
+
+
+def prepare_kivy(cfg: Config) -> None:
+    """Window size or full screen, no Kivy argv parsing, the CJK font as the default font."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    try:
+        width, height = (int(v) for v in cfg.terminal.window.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"terminal.window: must be WIDTHxHEIGHT, not {cfg.terminal.window!r}") \
+            from None
+    from kivy.config import Config as KivyConfig
+
+    KivyConfig.set("graphics", "width", str(width))
+    KivyConfig.set("graphics", "height", str(height))
+    KivyConfig.set("graphics", "fullscreen", "auto" if cfg.terminal.fullscreen else "0")
+    KivyConfig.set("kivy", "exit_on_escape", "0")  # no way out but maintenance mode
+    KivyConfig.set("input", "mouse", "mouse,multitouch_on_demand")
+    try:
+        font = simplified_face(find_cjk_font(cfg.terminal.font), cfg.data_dir / "fonts")
+    except FontMissing as err:
+        raise ConfigError(str(err)) from err
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    LabelBase.register(DEFAULT_FONT, str(font))
+    import logging
+
+    logging.getLogger("pymodbus").setLevel(logging.WARNING)  # Kivy lowers the root level
+
+
+def run_terminal(cfg: Config) -> int:
+    """Run the terminal until its window closes."""
+    prepare_kivy(cfg)
+    from terminal.app import KioskApp
+    from terminal.composition import open_locker
+
+    KioskApp(cfg, open_locker).run()
+    return 0
