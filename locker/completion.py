@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from locker import journal, staff_tasks
+from locker import journal, receipt_uses, staff_tasks
 from locker.alarms import AlarmBook
 from locker.audit import SYSTEM, AuditLog
 from locker.models import (
@@ -126,6 +126,7 @@ class Finisher:
                 self.check_sensors(conn, comp.id, report.occupied_before, now, intent.id)
             elif kind is IntentKind.PICKUP and intent.item_id:
                 self._codes.restore(conn, intent.id)
+                receipt_uses.restore(conn, intent.id)
                 expired = conn.execute("SELECT 1 FROM notices WHERE item_id = ? AND kind = ?",
                                        (intent.item_id, NoticeKind.EXPIRED.value)).fetchone()
                 set_item(conn, intent.item_id, ItemState.EXPIRED if expired else ItemState.STORED,

@@ -57,6 +57,10 @@ class IdentityHasher:
         """Keyed hash of a pickup code: the store cannot be read back into codes."""
         return self._mac("pickup-code", code.strip())
 
+    def badge(self, token: str) -> str:
+        """Keyed hash of a staff badge token: a copied database cannot be turned into badges."""
+        return self._mac("staff-badge", token.strip())
+
 
 def mask_id_number(value: str) -> str:
     """`310101199001011234` → `3101**********1234`."""

@@ -21,6 +21,8 @@ class OpenResult:
     compartment_id: str | None = None
     item_id: str | None = None
     pickup_code: str | None = None
+    reason: str = ""  # why nothing opened, for screens and scripts: e.g. `wrong_card`
+    message_zh: str = ""  # the Chinese text of `message`, where the operation has one
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,51 @@ CREATE TABLE audit_head (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# V2: proxy collectors named on a case; receipts used for pickups (one row per receipt and item,
+# consumed with the pickup intent); wrong-attempt counters and lock-outs (scopes are keyed hashes
+# or `terminal`, never a code or a person); enrolled staff (badge and PIN hashed).
+_V2 = """
+CREATE TABLE item_proxies (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    proxy_hash TEXT NOT NULL,
+    masked_id TEXT NOT NULL,
+    masked_name TEXT NOT NULL
+);
+CREATE TABLE receipt_uses (
+    jti TEXT NOT NULL,
+    item_id TEXT NOT NULL REFERENCES items(id),
+    case_no TEXT NOT NULL,
+    intent_id INTEGER NOT NULL REFERENCES intents(id),
+    used_at TEXT NOT NULL,
+    PRIMARY KEY (jti, item_id)
+);
+CREATE INDEX receipt_uses_intent ON receipt_uses(intent_id);
+CREATE INDEX items_case ON items(case_no);
+CREATE TABLE attempt_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX attempt_failures_scope ON attempt_failures(scope, at);
+CREATE TABLE attempt_locks (
+    scope TEXT PRIMARY KEY,
+    until TEXT NOT NULL
+);
+CREATE TABLE staff (
+    staff_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    badge_hash TEXT NOT NULL UNIQUE,
+    pin_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    failures INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 """Migration i brings the database from user_version i to i + 1; never edit a released one."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
