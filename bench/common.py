@@ -40,3 +40,5 @@ def sim_process(*args: str) -> Iterator[dict]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()  # else a ResourceWarning (an error under pytest's filterwarnings)

@@ -11,14 +11,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hardware.lock_board import BoardSnapshot, LockBus
 from locker import deposit as deposit_op
-from locker import journal, staff_ops, staff_tasks
+from locker import journal, receipt_uses, staff_ops, staff_tasks
 from locker import pickup as pickup_op
+from locker import verified_pickup as verified_op
 from locker.alarms import AlarmBook, AlarmListener
+from locker.attempt_limits import StoredAttemptGuard
 from locker.audit import SYSTEM, AuditLog, head_key
 from locker.board_view import status_of
 from locker.completion import Finisher
@@ -30,10 +35,14 @@ from locker.monitor import DoorMonitor
 from locker.opener import DoorOpener
 from locker.parts import Parts
 from locker.pickup_codes import AttemptGuard, NoLimit, PickupCodes
+from locker.pickup_policy import PickupPolicy
+from locker.receipt_token import ReceiptVerifier
 from locker.reconcile import Decision, Reconciler
 from locker.records import sync_layout
 from locker.reports import DoorTestReport, LockerStatus, OpenResult
 from locker.settings import LockerSettings
+from locker.staff_auth import StaffAuth
+from locker.staff_roles import Permission, StaffSession, StaffSettings
 from locker.store import Store
 from locker.unlock import Unlocker
 
@@ -45,15 +54,21 @@ class LockerController:
 
     `clock` returns aware UTC datetimes; `monotonic` and `sleep` time the door-open
     confirmation and the left-open alarm (injectable, so tests never really sleep).
+    `pickup_policy` and `receipt_keys` (the platform's public keys, by kid) set up verified
+    pickups; staff operations take a plain staff id or a `StaffSession` from `staff_auth`.
     """
 
     def __init__(self, store: Store, bus: LockBus, settings: LockerSettings,
                  clock: Callable[[], datetime] | None = None, *,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
-                 guard: AttemptGuard | None = None) -> None:
+                 guard: AttemptGuard | None = None, pickup_policy: PickupPolicy | None = None,
+                 receipt_keys: Mapping[str, Ed25519PublicKey] | None = None,
+                 staff_settings: StaffSettings | None = None,
+                 password_hasher: PasswordHasher | None = None) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._guard = guard or NoLimit()
+        self.pickup_policy = pickup_policy or PickupPolicy()
         audit = AuditLog(head_key(settings.hash_key))
         alarms = AlarmBook(store, audit)
         hasher = IdentityHasher(settings.hash_key)
@@ -69,6 +84,12 @@ class LockerController:
         self._expiry = Expiry(store, audit, settings)
         self._listening = False
         self._stopped = False
+        self.attempts = StoredAttemptGuard(store, self._now, self.pickup_policy.limits, audit)
+        self.staff_auth = StaffAuth(store, hasher, audit, self._now, staff_settings,
+                                    password_hasher)
+        self._verifier: ReceiptVerifier | None = None
+        if receipt_keys:
+            self.set_receipt_keys(receipt_keys)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -99,36 +120,66 @@ class LockerController:
     # -- operations -------------------------------------------------------------------------
 
     def deposit(self, case_no: str, applicant_id_number: str, applicant_name: str, phone: str,
-                size: Size | str, staff: str, compartment_id: str | None = None,
-                pickup_code: str | None = None) -> OpenResult:
-        """Open a compartment for a result; the code comes back once, only if the door opened."""
+                size: Size | str, staff: str | StaffSession, compartment_id: str | None = None,
+                pickup_code: str | None = None, *, proxy_name: str | None = None,
+                proxy_id_number: str | None = None) -> OpenResult:
+        """Open a compartment for a result; the code comes back once, only if the door opened.
+
+        A proxy (代收人) named on the case may collect as well: give both proxy arguments.
+        """
         return deposit_op.deposit(self._parts, case_no, applicant_id_number, applicant_name,
-                                  phone, size, staff, compartment_id, pickup_code)
+                                  phone, size, self._staff(staff, Permission.DEPOSIT),
+                                  compartment_id, pickup_code, proxy_name=proxy_name,
+                                  proxy_id_number=proxy_id_number)
 
     def pickup(self, pickup_code: str, id_number: str | None = None) -> OpenResult:
         """Open the compartment a code belongs to; a wrong code or person opens nothing."""
         return pickup_op.pickup(self._parts, self._guard, pickup_code, id_number)
 
-    def retrieve(self, compartment_id: str, staff: str) -> OpenResult:
+    def pickup_with_receipt(self, token: str | bytes, card_id_number: str | None) -> OpenResult:
+        """Receipt QR + ID card (applicant or named proxy); `reason` says why not, if not."""
+        return verified_op.with_receipt(self._pickup_context(), token, card_id_number)
+
+    def pickup_with_code(self, code: str, card_id_number: str | None) -> OpenResult:
+        """Pickup code + ID card, with wrong attempts limited per code and per terminal."""
+        return verified_op.with_code(self._pickup_context(), code, card_id_number)
+
+    def set_receipt_keys(self, keys: Mapping[str, Ed25519PublicKey]) -> None:
+        """Trust these platform public keys (by kid) for receipts from now on (rotation)."""
+        self._verifier = ReceiptVerifier(
+            dict(keys), clock=lambda: self._now().timestamp(),
+            leeway_s=self.pickup_policy.receipt_leeway_s, is_consumed=self.receipt_spent)
+
+    def receipt_spent(self, token_id: str) -> bool:
+        """Whether a receipt (by its jti) has opened everything it can: a new scan is a replay."""
+        with self._parts.store.read() as conn:
+            return receipt_uses.spent(conn, token_id)
+
+    def retrieve(self, compartment_id: str, staff: str | StaffSession) -> OpenResult:
         """Staff take back the item of a compartment (expired, uncollected or held)."""
-        return staff_ops.retrieve(self._parts, compartment_id, staff)
+        return staff_ops.retrieve(self._parts, compartment_id,
+                                  self._staff(staff, Permission.RETRIEVE))
 
-    def staff_open(self, compartment_id: str, staff: str, reason: str) -> OpenResult:
+    def staff_open(self, compartment_id: str, staff: str | StaffSession, reason: str) -> OpenResult:
         """Open a compartment for inspection or maintenance."""
-        return staff_ops.staff_open(self._parts, compartment_id, staff, reason)
+        return staff_ops.staff_open(self._parts, compartment_id,
+                                    self._staff(staff, Permission.OPEN), reason)
 
-    def set_enabled(self, compartment_id: str, enabled: bool, staff: str) -> Compartment:
+    def set_enabled(self, compartment_id: str, enabled: bool,
+                    staff: str | StaffSession) -> Compartment:
         """Take a compartment out of service or put it back."""
-        return staff_ops.set_enabled(self._parts, compartment_id, enabled, staff)
+        return staff_ops.set_enabled(self._parts, compartment_id, enabled,
+                                     self._staff(staff, Permission.ENABLE))
 
-    def door_test(self, staff: str) -> DoorTestReport:
+    def door_test(self, staff: str | StaffSession) -> DoorTestReport:
         """Open every enabled empty compartment in turn; report the jammed ones."""
-        return staff_ops.door_test(self._parts, staff)
+        return staff_ops.door_test(self._parts, self._staff(staff, Permission.DOOR_TEST))
 
-    def resolve_task(self, task_id: int, staff: str, note: str = "") -> bool:
+    def resolve_task(self, task_id: int, staff: str | StaffSession, note: str = "") -> bool:
         """A staff member closes a task; False if it was not open."""
+        staff_id = self._staff(staff, Permission.MAINTENANCE)
         with self._parts.store.transaction() as conn:
-            return staff_tasks.resolve(conn, self._parts.audit, self._now(), task_id, staff,
+            return staff_tasks.resolve(conn, self._parts.audit, self._now(), task_id, staff_id,
                                        note)
 
     def due_reminders(self, now: datetime | None = None) -> list[Notice]:
@@ -168,6 +219,16 @@ class LockerController:
         if now.tzinfo is None:
             raise ValueError("the locker clock must return aware UTC datetimes")
         return now
+
+    def _staff(self, staff: str | StaffSession, permission: Permission) -> str:
+        """The staff id to audit; a session must be live and allowed (StaffNotAllowed if not)."""
+        if isinstance(staff, StaffSession):
+            return self.staff_auth.authorise(staff, permission)
+        return staff
+
+    def _pickup_context(self) -> verified_op.PickupContext:
+        return verified_op.PickupContext(self._parts, self.pickup_policy, self.attempts,
+                                         self._verifier)
 
     def _complete(self, intent_id: int) -> bool:
         with self._parts.store.read() as conn:

@@ -18,8 +18,8 @@ from locker.attempt_limits import Lock, LockKind, StoredAttemptGuard, code_scope
 from locker.audit import CITIZEN
 from locker.identity import Collector, card_hash, collector_of, get_proxy
 from locker.models import (
-    IN_COMPARTMENT,
     PICKABLE,
+    RETRIEVABLE,
     Compartment,
     Intent,
     IntentKind,
@@ -153,11 +153,14 @@ def with_receipt(ctx: PickupContext, token: str | bytes, card: str | None) -> Op
 
 
 def _item_for(conn: sqlite3.Connection, receipt: VerifiedReceipt) -> Item | None:
-    """The case's item in the locker this receipt has not opened yet: collectable ones first."""
-    marks = ",".join("?" * len(IN_COMPARTMENT))
+    """The case's stored item this receipt has not opened yet: collectable ones first.
+
+    Held items count (they need staff); items still being deposited do not, yet.
+    """
+    marks = ",".join("?" * len(RETRIEVABLE))
     rows = conn.execute(f"SELECT id FROM items WHERE case_no = ? AND state IN ({marks}) "
                         "ORDER BY created_at", (receipt.case_no,
-                                                *(s.value for s in IN_COMPARTMENT))).fetchall()
+                                                *(s.value for s in RETRIEVABLE))).fetchall()
     items = [i for i in (get_item(conn, r["id"]) for r in rows)
              if i is not None and not receipt_uses.used_for(conn, receipt.token_id, i.id)]
     items.sort(key=lambda i: i.state not in PICKABLE)

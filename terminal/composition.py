@@ -21,6 +21,7 @@ from locker.models import Size
 from locker.reconcile import Decision
 from locker.settings import CompartmentSpec, LockerSettings
 from locker.store import Store
+from terminal import identity_setup
 from terminal.config import Config
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,6 @@ def open_locker(cfg: Config) -> LockerRuntime:
     bus = ModbusLockBus(RtuLink(serial), boards, timing)
     bus.start()
     bus.wait_ready(30)
-    controller = LockerController(store, bus, settings)
+    controller = LockerController(store, bus, settings, **identity_setup.controller_options(cfg))
     decisions = controller.start()
     return LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)

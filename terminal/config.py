@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -87,6 +87,41 @@ class SecuritySection:
 
 
 @dataclass(frozen=True)
+class PickupSection:
+    """How citizens prove who they are at the locker, and the limits on wrong attempts."""
+
+    methods: tuple[str, ...] = ("receipt_and_card",)  # and/or "code_and_card"
+    allow_proxy: bool = True  # a proxy named on the case (代领) may collect with their own card
+    code_max_failures: int = 5  # wrong attempts on one code or receipt before it is locked
+    code_lock_s: float = 900.0
+    terminal_max_failures: int = 10  # wrong attempts at this terminal within the window ...
+    terminal_window_s: float = 600.0
+    terminal_lock_s: float = 300.0  # ... before every pickup here cools down this long
+
+
+@dataclass(frozen=True)
+class ReceiptSection:
+    """Receipt QR tokens: the platform's public keys, and the local issuer for demos and tests."""
+
+    public_keys_file: str = ""  # JWKS; default: <data_dir>/receipt_keys.json
+    local_issuer: bool = True  # `kiosk receipt issue` may sign with a key kept in the data dir
+    signing_key_file: str = ""  # default: <data_dir>/receipt_signing.pem (0600, made on first use)
+    kid: str = ""  # key id of the local issuer; default: derived from its public key
+    valid_days: int = 90  # lifetime of locally issued tokens; 0: no expiry
+    leeway_s: int = 60  # clock skew allowed when checking issue and expiry times
+
+
+@dataclass(frozen=True)
+class StaffSection:
+    """Staff sign-in: lock-out after repeated failures, session length, PIN length."""
+
+    max_failures: int = 5
+    lockout_s: float = 900.0
+    session_s: float = 900.0
+    min_pin_digits: int = 6
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -94,6 +129,9 @@ class Config:
     bus: BusSection = field(default_factory=BusSection)
     locker: LockerSection = field(default_factory=LockerSection)
     security: SecuritySection = field(default_factory=SecuritySection)
+    pickup: PickupSection = field(default_factory=PickupSection)
+    receipts: ReceiptSection = field(default_factory=ReceiptSection)
+    staff: StaffSection = field(default_factory=StaffSection)
     source: str = "embedded defaults"
 
     @property
@@ -105,6 +143,18 @@ class Config:
     def db_path(self) -> Path:
         """The SQLite database of the locker."""
         return self.data_dir / "locker.db"
+
+    @property
+    def receipt_public_keys_path(self) -> Path:
+        """The JWKS of the public keys receipts are verified with."""
+        return Path(self.receipts.public_keys_file).expanduser() \
+            if self.receipts.public_keys_file else self.data_dir / "receipt_keys.json"
+
+    @property
+    def receipt_signing_key_path(self) -> Path:
+        """The local issuer's private key (PEM, 0600)."""
+        return Path(self.receipts.signing_key_file).expanduser() \
+            if self.receipts.signing_key_file else self.data_dir / "receipt_signing.pem"
 
     def hash_key(self) -> bytes:
         """The keyed-hash secret: from the environment, or a file (created once, mode 0600)."""
@@ -177,6 +227,35 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("locker.expiry_days: must be at least 1")
     if bus.response_timeout_s <= 0 or bus.poll_interval_s <= 0:
         raise ConfigError("bus: timeouts and intervals must be positive")
+    _validate_identity(cfg)
+
+
+def _validate_identity(cfg: Config) -> None:
+    pk = cfg.pickup
+    known = ("receipt_and_card", "code_and_card")
+    if not pk.methods:
+        raise ConfigError("pickup.methods: at least one of " + ", ".join(known))
+    for i, method in enumerate(pk.methods):
+        if method not in known:
+            raise ConfigError(f"pickup.methods[{i}]: must be one of {', '.join(known)}, "
+                              f"not {method!r}")
+    positive = {"pickup.code_max_failures": pk.code_max_failures,
+                "pickup.code_lock_s": pk.code_lock_s,
+                "pickup.terminal_max_failures": pk.terminal_max_failures,
+                "pickup.terminal_window_s": pk.terminal_window_s,
+                "pickup.terminal_lock_s": pk.terminal_lock_s,
+                "staff.max_failures": cfg.staff.max_failures,
+                "staff.lockout_s": cfg.staff.lockout_s, "staff.session_s": cfg.staff.session_s}
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{key}: must be positive, not {value}")
+    if cfg.staff.min_pin_digits < 6:
+        raise ConfigError("staff.min_pin_digits: must be at least 6")
+    rc = cfg.receipts
+    if rc.valid_days < 0 or rc.leeway_s < 0:
+        raise ConfigError("receipts: valid_days and leeway_s must be 0 or more")
+    if len(rc.kid) > 64:
+        raise ConfigError("receipts.kid: at most 64 characters")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -191,7 +270,6 @@ def load_config(path: str | Path | None = None) -> Config:
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path}: not valid TOML: {err}") from err
         cfg = _build(Config, data, "")
-        cfg = Config(terminal=cfg.terminal, bus=cfg.bus, locker=cfg.locker,
-                     security=cfg.security, source=str(path))
+        cfg = replace(cfg, source=str(path))
     _validate(cfg)
     return cfg
