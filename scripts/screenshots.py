@@ -19,6 +19,7 @@ OUT = ROOT / "docs" / "screenshots"
 
 
 def main() -> None:
+    """Open the app on a temporary data dir, step through the screens, save PNGs."""
     tmp = Path(tempfile.mkdtemp())
     cfg_file = tmp / "shots.toml"
     cfg_file.write_text(f'[terminal]\ndata_dir = "{tmp}"\nwindow = "1280x800"\n', encoding="utf-8")

@@ -6,6 +6,7 @@ come from the environment or a file outside the repository, never from defaults 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tomllib
@@ -164,11 +165,36 @@ class Config:
         path = Path(self.security.hash_key_file) if self.security.hash_key_file \
             else self.data_dir / "hash.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        return path.read_text(encoding="utf-8").strip().encode("utf-8")
+            _create_key_file(path)
+        key = path.read_text(encoding="utf-8").strip().encode("utf-8")
+        if len(key) < 16:
+            raise ConfigError(f"{path}: the hash key is empty or too short; restore it from "
+                              "the backup (a new key orphans every stored hash and the audit seal)")
+        return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new secret atomically: temp file, fsync, link into place, fsync the folder.
+
+    A crash at any point leaves either no key file or a whole one, never an empty one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):  # another process won the race: use its key
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _convert(value: Any, kind: Any, key: str) -> Any:

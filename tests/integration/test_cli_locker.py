@@ -1,4 +1,4 @@
-"""`kiosk locker ...` and `kiosk audit verify` as real subprocesses against the simulator on a pty."""
+"""`kiosk locker ...` and `kiosk audit verify` as real subprocesses against the simulator."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def test_status_lists_every_compartment(sim_locker):
     assert status["boards"] == {"1": True, "2": True}
     assert status["counts"]["empty"] == 48
     human = kiosk(cfg, "locker", "status")
-    assert "A01" in human.stdout and "B24" in human.stdout
+    assert "A01" in human.stdout
+    assert "B24" in human.stdout
 
 
 def test_deposit_then_pickup_then_the_code_is_spent(sim_locker):
@@ -86,15 +87,18 @@ def test_deposit_then_pickup_then_the_code_is_spent(sim_locker):
     stdout, stderr = proc.communicate(timeout=60)  # also closes its stdin
     assert proc.returncode == 0, stderr
     result = json.loads(stdout)
-    assert result["outcome"] == "opened" and result["closed"] is True
+    assert result["outcome"] == "opened"
+    assert result["closed"] is True
     code = result["pickup_code"]
-    assert len(code) >= 8 and code.isdigit()
+    assert len(code) >= 8
+    assert code.isdigit()
     assert result["compartment_id"].startswith("A")  # L sizes are on board 1 channels 18..21
     assert id_number not in stdout + stderr
 
     status = json.loads(kiosk(cfg, "locker", "status", "--json").stdout)
     row = next(c for c in status["compartments"] if c["id"] == result["compartment_id"])
-    assert row["state"] == "occupied" and row["case_no"] == "SH-CLI-1"
+    assert row["state"] == "occupied"
+    assert row["case_no"] == "SH-CLI-1"
 
     wrong = kiosk(cfg, "locker", "pickup", "00000000")
     assert wrong.returncode == 1
@@ -122,11 +126,12 @@ def test_deposit_then_pickup_then_the_code_is_spent(sim_locker):
 
 
 def test_audit_verify_finds_an_edit(sim_locker):
-    sim, cfg = sim_locker
+    _sim, cfg = sim_locker
     assert kiosk(cfg, "locker", "disable", "A03", "--staff", "tech-1").returncode == 0
     assert kiosk(cfg, "locker", "enable", "A03", "--staff", "tech-1").returncode == 0
     ok = kiosk(cfg, "audit", "verify")
-    assert ok.returncode == 0 and "intact" in ok.stdout
+    assert ok.returncode == 0
+    assert "intact" in ok.stdout
     db = cfg.parent / "data" / "locker.db"
     conn = sqlite3.connect(db)
     triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
@@ -145,7 +150,8 @@ def test_bad_input_is_one_clear_line(sim_locker, tmp_path):
     out = kiosk(cfg, "locker", "deposit", "--case-no", "X", "--name", "n", "--staff", "s",
                 "--id-number", "-", stdin="\n")
     assert out.returncode == 1
-    assert out.stderr.strip().count("\n") == 0 and "--id-number is required" in out.stderr
+    assert out.stderr.strip().count("\n") == 0
+    assert "--id-number is required" in out.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text("[bus]\nbaud = 12345\n", encoding="utf-8")
     out = kiosk(bad, "locker", "status")
@@ -154,4 +160,5 @@ def test_bad_input_is_one_clear_line(sim_locker, tmp_path):
     out = kiosk(cfg, "locker", "open")
     assert out.returncode == 2
     out = kiosk(cfg, "locker", "open", "Z99", "--staff", "t")
-    assert out.returncode == 1 and "Z99" in out.stderr
+    assert out.returncode == 1
+    assert "Z99" in out.stderr
