@@ -16,6 +16,7 @@ import serial
 from pymodbus.framer.rtu import FramerRTU
 from pymodbus.pdu import DecodePDU, ModbusPDU
 
+from hardware.drivers.serial_url import serial_url
 from hardware.rtu_timing import silent_interval
 
 
@@ -54,9 +55,7 @@ class SerialSettings:
     @property
     def url(self) -> str:
         """The pyserial URL: `tcp://` becomes pyserial's `socket://`."""
-        if self.link.startswith("tcp://"):
-            return "socket://" + self.link.removeprefix("tcp://")
-        return self.link
+        return serial_url(self.link)
 
 
 class RtuLink:

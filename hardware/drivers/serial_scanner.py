@@ -17,6 +17,7 @@ from typing import Any
 
 import serial
 
+from hardware.drivers.serial_url import serial_url
 from hardware.scanner import MAX_CODE_BYTES, Clock, QrScanner, ScannerUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,7 @@ class SerialScannerSettings:
     @property
     def url(self) -> str:
         """The pyserial URL: `tcp://` (a serial server) becomes pyserial's `socket://`."""
-        if self.link.startswith("tcp://"):
-            return "socket://" + self.link.removeprefix("tcp://")
-        return self.link
+        return serial_url(self.link)
 
 
 class LineSplitter:

@@ -16,6 +16,7 @@ from pymodbus.framer.rtu import FramerRTU
 
 from hardware.board_profile import load_profile
 from hardware.drivers.board_sim import SimBus
+from hardware.drivers.serial_url import serial_url
 from hardware.drivers.sim_control import ControlHandler, ControlServer, SimControl
 from hardware.drivers.sim_rtu import crc_ok
 from hardware.drivers.sim_serve import Endpoint, answer_delay, open_endpoint
@@ -31,7 +32,7 @@ READ_DOORS_2 = rtu("020200000018")
 
 
 def open_port(link: str, baud: int, timeout: float = 0.5) -> serial.Serial:
-    url = "socket://" + link.removeprefix("tcp://") if link.startswith("tcp://") else link
+    url = serial_url(link)
     return serial.serial_for_url(url, baudrate=baud, parity="E", timeout=timeout)
 
 
@@ -159,8 +160,9 @@ def test_sequential_clients(endpoint: Endpoint):
 
 KILLED_CLIENT = """
 import sys, serial
+from hardware.drivers.serial_url import serial_url
 link = sys.argv[1]
-url = "socket://" + link[6:] if link.startswith("tcp://") else link
+url = serial_url(link)
 port = serial.serial_for_url(url, baudrate=115200, parity="E")
 port.write(bytes.fromhex(sys.argv[2]))
 port.flush()
