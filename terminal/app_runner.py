@@ -16,6 +16,7 @@ def prepare_kivy(cfg: Config) -> None:
     """Window size or full screen, no Kivy argv parsing, the CJK font as the default font."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "MIXED")  # Kivy logs its own; the root level stays ours
     try:
         width, height = (int(v) for v in cfg.terminal.window.lower().split("x"))
     except ValueError:
@@ -35,9 +36,6 @@ def prepare_kivy(cfg: Config) -> None:
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
     LabelBase.register(DEFAULT_FONT, str(font))
-    import logging
-
-    logging.getLogger("pymodbus").setLevel(logging.WARNING)  # Kivy lowers the root level
 
 
 def run_terminal(cfg: Config) -> int:
