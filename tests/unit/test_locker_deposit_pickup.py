@@ -1,5 +1,4 @@
 import pytest
-from locker_fakes import deposit, fake_id, make_rig
 
 from locker import audit
 from locker.errors import CompartmentNotAssignable, NoCompartmentAvailable
@@ -12,6 +11,7 @@ from locker.models import (
     TaskKind,
 )
 from locker.records import get_compartment, get_item
+from tests.unit.locker_fakes import deposit, fake_id, make_rig
 
 
 @pytest.fixture

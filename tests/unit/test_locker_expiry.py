@@ -1,9 +1,8 @@
 from datetime import timedelta
 
-from locker_fakes import deposit, make_rig
-
 from locker.models import ItemState, NoticeKind
 from locker.records import get_item
+from tests.unit.locker_fakes import deposit, make_rig
 
 
 def test_reminders_once_each_then_expiry(tmp_path):

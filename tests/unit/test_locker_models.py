@@ -1,5 +1,4 @@
 import pytest
-from locker_fakes import TEST_HASH_KEY_ONLY_FOR_TESTS, fake_id, fake_phone
 
 from locker.identity_hash import (
     IdentityHasher,
@@ -9,6 +8,7 @@ from locker.identity_hash import (
 )
 from locker.models import ASSIGNABLE, UNAVAILABLE, CompartmentState, Size
 from locker.settings import LockerSettings, default_layout
+from tests.unit.locker_fakes import TEST_HASH_KEY_ONLY_FOR_TESTS, fake_id, fake_phone
 
 
 def test_sizes_are_ordered():

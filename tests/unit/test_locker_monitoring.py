@@ -1,8 +1,8 @@
 import pytest
-from locker_fakes import deposit, make_rig
 
 from locker.models import AlarmType, CompartmentState, ItemState, Severity, TaskKind
 from locker.records import get_compartment, get_item
+from tests.unit.locker_fakes import deposit, make_rig
 
 
 @pytest.fixture

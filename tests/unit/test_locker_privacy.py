@@ -1,6 +1,5 @@
-from locker_fakes import fake_id, fake_phone, make_rig
-
 from locker.models import Outcome
+from tests.unit.locker_fakes import fake_id, fake_phone, make_rig
 
 NAME = "测试甲乙"
 

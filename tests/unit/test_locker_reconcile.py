@@ -1,8 +1,8 @@
 import pytest
-from locker_fakes import Crash, FakeBus, deposit, make_rig
 
 from locker.models import CompartmentState, IntentKind, ItemState, Outcome, TaskKind
 from locker.records import get_compartment, get_item
+from tests.unit.locker_fakes import Crash, FakeBus, deposit, make_rig
 
 
 def crash_during(rig, when, operation):

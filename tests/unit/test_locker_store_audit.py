@@ -2,12 +2,12 @@ import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from locker_fakes import TEST_HASH_KEY_ONLY_FOR_TESTS
 
 from locker.audit import GENESIS, AuditLog, head_key, row_hash, verify
 from locker.errors import StoreError
 from locker.schema import SCHEMA_VERSION
 from locker.store import Store, from_iso, to_iso
+from tests.unit.locker_fakes import TEST_HASH_KEY_ONLY_FOR_TESTS
 
 KEY = head_key(TEST_HASH_KEY_ONLY_FOR_TESTS)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -1,9 +1,8 @@
 import threading
 
-from locker_fakes import fake_id, fake_phone, make_rig
-
 from locker import audit
 from locker.models import CompartmentState, Outcome
+from tests.unit.locker_fakes import fake_id, fake_phone, make_rig
 
 
 def test_operations_while_the_bus_thread_polls(tmp_path):
