@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 
 import pytest
 
 from hardware.lock_board import BoardSnapshot, BoardUnavailable, LockBoardError
-
-
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    """Poll a condition with a deadline (the simulator has no events to await)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+from tests.integration.waiting import wait_for
 
 
 @pytest.mark.parametrize("link", ["pty", "tcp://127.0.0.1:0"])

@@ -6,7 +6,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from hardware.board_profile import load_profile
 from hardware.drivers.board_sim import SimBus
 from hardware.drivers.sim_serve import open_endpoint
+from tests.integration.waiting import wait_for
 from tests.unit.locker_fakes import fake_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +38,6 @@ def kiosk(cfg: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess
                           input=stdin, capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_status_lists_every_compartment(sim_locker):

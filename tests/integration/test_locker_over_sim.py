@@ -16,6 +16,7 @@ from hardware.drivers.sim_serve import open_endpoint
 from locker.models import AlarmType, CompartmentState, Outcome, Size
 from terminal.composition import open_locker
 from terminal.config import load_config
+from tests.integration.waiting import wait_for as until
 from tests.unit.locker_fakes import fake_id, fake_phone
 
 
@@ -41,13 +42,6 @@ def wire(runtime, compartment_id: str) -> tuple[int, int]:
     return row.unit, row.channel
 
 
-def until(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def deposit(runtime, sim, n: int, **kw):
