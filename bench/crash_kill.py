@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import ROOT, emit, figure, sim_process
 from bench.crash_rig import RECEIPT_KID
-from locker.receipt_token import generate_private_key, save_private_key, save_public_keys
+from locker.receipt_keys import generate_private_key, save_private_key, save_public_keys
 
 READY_TIMEOUT_S = 60.0
 FINAL_TIMEOUT_S = 300.0

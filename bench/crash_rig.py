@@ -55,7 +55,8 @@ from locker.audit import head_key, verify
 from locker.errors import LockerError
 from locker.identity_hash import IdentityHasher
 from locker.models import DOOR_SEEN_OPEN, NEEDS_STAFF, RETRIEVABLE, Outcome
-from locker.receipt_token import ReceiptIssuer, ReceiptKind, load_private_key
+from locker.receipt_keys import load_private_key
+from locker.receipt_token import ReceiptIssuer, ReceiptKind
 from locker.reports import OpenResult
 from terminal.composition import LockerRuntime, open_locker
 from terminal.config import load_config

@@ -19,12 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import emit, figure
 from hardware.drivers.camera_scanner import decode_frame
 from hardware.drivers.scanner_sim import render_code_frame
-from locker.receipt_token import (
-    ReceiptIssuer,
-    ReceiptKind,
-    ReceiptVerifier,
-    generate_private_key,
-)
+from locker.receipt_keys import generate_private_key
+from locker.receipt_token import ReceiptIssuer, ReceiptKind, ReceiptVerifier
 
 ROUNDS = 2000
 FRAMES = 60

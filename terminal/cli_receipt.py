@@ -18,13 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from locker import receipt_uses
-from locker.receipt_token import (
-    KeyFileError,
-    ReceiptKind,
-    ReceiptRejected,
-    ReceiptVerifier,
-    load_public_keys,
-)
+from locker.receipt_keys import KeyFileError, load_public_keys
+from locker.receipt_token import ReceiptKind, ReceiptRejected, ReceiptVerifier
 from terminal.cli import CliError, Parser, emit
 from terminal.config import Config, load_config
 

@@ -18,15 +18,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from locker.attempt_limits import AttemptLimits
 from locker.pickup_policy import PickupPolicy
-from locker.receipt_token import (
+from locker.receipt_keys import (
     KeyFileError,
-    ReceiptIssuer,
     generate_private_key,
     load_private_key,
     load_public_keys,
     save_private_key,
     save_public_keys,
 )
+from locker.receipt_token import ReceiptIssuer
 from locker.staff_roles import StaffSettings
 from terminal.config import Config
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from locker.receipt_token import ReceiptIssuer, ReceiptKind, generate_private_key
+from locker.receipt_keys import generate_private_key
+from locker.receipt_token import ReceiptIssuer, ReceiptKind
 
 ROOT = Path(__file__).resolve().parents[2]
 

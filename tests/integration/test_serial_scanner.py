@@ -10,7 +10,8 @@ import pytest
 
 from hardware.drivers.scanner_sim import SerialScannerSim
 from hardware.drivers.serial_scanner import SerialScanner, SerialScannerSettings
-from locker.receipt_token import ReceiptIssuer, ReceiptKind, ReceiptVerifier, generate_private_key
+from locker.receipt_keys import generate_private_key
+from locker.receipt_token import ReceiptIssuer, ReceiptKind, ReceiptVerifier
 
 WAIT = 5.0  # generous: only ever reached when something is broken
 

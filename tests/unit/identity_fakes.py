@@ -13,7 +13,8 @@ from argon2 import PasswordHasher
 
 from locker.controller import LockerController
 from locker.pickup_policy import PickupMethod, PickupPolicy
-from locker.receipt_token import ReceiptIssuer, ReceiptKind, generate_private_key
+from locker.receipt_keys import generate_private_key
+from locker.receipt_token import ReceiptIssuer, ReceiptKind
 from locker.settings import LockerSettings
 from locker.staff_roles import StaffSettings
 from locker.store import Store

@@ -7,7 +7,8 @@ import stat
 import pytest
 
 from locker.pickup_policy import PickupMethod
-from locker.receipt_token import KeyFileError, ReceiptKind, ReceiptVerifier, load_public_keys
+from locker.receipt_keys import KeyFileError, load_public_keys
+from locker.receipt_token import ReceiptKind, ReceiptVerifier
 from terminal import identity_setup
 from terminal.config import ConfigError, load_config
 

@@ -8,7 +8,8 @@ import pytest
 
 from locker.models import ItemState, Outcome
 from locker.pickup_policy import PickupMethod, PickupPolicy
-from locker.receipt_token import ReceiptIssuer, ReceiptKind, generate_private_key
+from locker.receipt_keys import generate_private_key
+from locker.receipt_token import ReceiptIssuer, ReceiptKind
 from locker.records import get_item
 from tests.unit.identity_fakes import KID, deposit, make_id_rig
 from tests.unit.locker_fakes import Crash, fake_id

@@ -18,7 +18,8 @@ from locker.receipt_image import (
     render_receipt,
     scrub,
 )
-from locker.receipt_token import ReceiptIssuer, ReceiptKind, ReceiptVerifier, generate_private_key
+from locker.receipt_keys import generate_private_key
+from locker.receipt_token import ReceiptIssuer, ReceiptKind, ReceiptVerifier
 
 KEY = generate_private_key()
 TOKEN = ReceiptIssuer(KEY, "k1", clock=lambda: 1_767_225_600).issue(

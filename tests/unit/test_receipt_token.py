@@ -13,18 +13,20 @@ from cryptography.hazmat.primitives import hashes, hmac
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from locker.receipt_token import (
+from locker.receipt_keys import (
     KeyFileError,
-    ReceiptIssuer,
-    ReceiptKind,
-    ReceiptRejected,
-    ReceiptVerifier,
-    RejectReason,
     generate_private_key,
     load_private_key,
     load_public_keys,
     save_private_key,
     save_public_keys,
+)
+from locker.receipt_token import (
+    ReceiptIssuer,
+    ReceiptKind,
+    ReceiptRejected,
+    ReceiptVerifier,
+    RejectReason,
 )
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -309,8 +309,8 @@ def test_camera_scanner_delivers_a_held_code_once():
 
 def test_camera_scanner_reads_a_presented_receipt():
     from locker.receipt_image import ReceiptFields, render_receipt
+    from locker.receipt_keys import generate_private_key as new_key
     from locker.receipt_token import ReceiptIssuer, ReceiptKind, ReceiptVerifier
-    from locker.receipt_token import generate_private_key as new_key
 
     key = new_key()
     token = ReceiptIssuer(key, "k1").issue("SH310115202601010001", ReceiptKind.MATERIALS_RECEIPT)

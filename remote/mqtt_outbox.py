@@ -1,0 +1,82 @@
+"""The on-disk MQTT outbox: alarms and events kept until the broker acknowledges them.
+
+Rows are sent in insertion order and deleted only after the broker's PUBACK. Each row has a
+unique `key` (the de-duplication id), so enqueueing the same transition twice stores it once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mqtt_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    body TEXT NOT NULL,
+    qos INTEGER NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One message waiting for the broker; `body` has no session/seq yet."""
+
+    seq: int
+    key: str
+    topic: str
+    body: dict[str, Any]
+    qos: int
+
+
+class MqttOutbox:
+    """SQLite outbox in `{data_dir}/mqtt_outbox.sqlite3` (WAL, synchronous=FULL)."""
+
+    FILENAME = "mqtt_outbox.sqlite3"
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        self.path = Path(data_dir) / self.FILENAME
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(_SCHEMA)
+
+    def put(self, key: str, topic: str, body: dict[str, Any], qos: int = 1) -> bool:
+        """Store a message; False if a message with this key is already waiting."""
+        with self._lock:
+            cur = self._conn.execute(
+                "INSERT OR IGNORE INTO mqtt_outbox (key, topic, body, qos) VALUES (?, ?, ?, ?)",
+                (key, topic, json.dumps(body, ensure_ascii=False), qos))
+            return cur.rowcount == 1
+
+    def after(self, seq: int, limit: int) -> list[OutboxRow]:
+        """Up to `limit` rows with a sequence number above `seq`, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, key, topic, body, qos FROM mqtt_outbox WHERE seq > ? "
+                "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+        return [OutboxRow(s, k, t, json.loads(b), q) for s, k, t, b, q in rows]
+
+    def delete(self, seq: int) -> None:
+        """Forget a row once the broker has acknowledged it."""
+        with self._lock:
+            self._conn.execute("DELETE FROM mqtt_outbox WHERE seq = ?", (seq,))
+
+    def depth(self) -> int:
+        """How many messages are waiting (reported in `health`)."""
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM mqtt_outbox").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._conn.close()
