@@ -7,6 +7,7 @@ and the outbox depth, and keeps only the documented keys.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -14,6 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import psutil
+
+log = logging.getLogger(__name__)
 
 HealthSource = Callable[[], Mapping[str, Any]]
 """Returns any of: boards, compartments, open_doors, peripherals, platform_reachable."""
@@ -90,6 +93,5 @@ class HealthReporter:
         while not self._stop.wait(self._interval):
             try:
                 self.report_once()
-            except Exception:  # noqa: BLE001 - a failing source must not end reporting
-                import logging
-                logging.getLogger(__name__).exception("health report failed")
+            except Exception:  # a failing source must not end reporting
+                log.exception("health report failed")

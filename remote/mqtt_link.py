@@ -75,6 +75,9 @@ class MqttLink:
         self._active: dict[int, Alarm] = {}
         self._compartments: dict[str, dict[str, Any]] = {}
         self._connected = threading.Event()
+        self._disconnected = threading.Event()
+        self._disconnected.set()
+        self._emptied = threading.Condition()
         self._notes: queue.Queue[tuple[str, int]] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="mqtt-outbox", daemon=True)
         self._client = self._make_client()
@@ -96,6 +99,15 @@ class MqttLink:
         """Block up to `timeout` s until connected (for start-up checks and tests)."""
         return self._connected.wait(timeout)
 
+    def wait_disconnected(self, timeout: float) -> bool:
+        """Block up to `timeout` s until the link is down (for tests and diagnostics)."""
+        return self._disconnected.wait(timeout)
+
+    def flush(self, timeout: float) -> bool:
+        """Block up to `timeout` s until every queued alarm and event has been acknowledged."""
+        with self._emptied:
+            return self._emptied.wait_for(lambda: self.outbox.depth() == 0, timeout)
+
     @property
     def connected(self) -> bool:
         """True while the broker has accepted the connection."""
@@ -112,7 +124,8 @@ class MqttLink:
             self.outbox.close()
             return
         if self._connected.is_set():
-            info = self._client.publish(self.topics.status, mt.OFFLINE, qos=1, retain=True)
+            info = self._client.publish(self.topics.status, mt.status_payload(False), qos=1,
+                                        retain=True)
             try:
                 info.wait_for_publish(self.settings.stop_timeout)
             except (RuntimeError, ValueError):
@@ -193,7 +206,7 @@ class MqttLink:
         s = self.settings
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.terminal_id,
                              protocol=mqtt.MQTTv311, clean_session=True)
-        client.will_set(self.topics.status, mt.OFFLINE, qos=1, retain=True)
+        client.will_set(self.topics.status, mt.status_payload(False), qos=1, retain=True)
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         if s.tls or s.ca_file:
@@ -227,7 +240,7 @@ class MqttLink:
         with self._seq_lock:
             self._session = session
             self._seq = itertools.count(1)
-        client.publish(self.topics.status, mt.ONLINE, qos=1, retain=True)
+        client.publish(self.topics.status, mt.status_payload(True), qos=1, retain=True)
         try:
             birth = self._birth()
         except Exception:
@@ -239,12 +252,14 @@ class MqttLink:
             compartments = list(self._compartments.items())
         for cid, body in compartments:
             self._publish_json(self.topics.compartment(cid), body, qos=1, retain=True)
+        self._disconnected.clear()
         self._connected.set()
         self._notes.put(("connected", 0))
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
                        properties: Any) -> None:
         self._connected.clear()
+        self._disconnected.set()
         self._notes.put(("disconnected", 0))
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason_code: Any,
@@ -266,6 +281,8 @@ class MqttLink:
                 seq = inflight.pop(mid, None)
                 if seq is not None:
                     self.outbox.delete(seq)
+                    with self._emptied:
+                        self._emptied.notify_all()
                 if not inflight:
                     resending = False
             if resending or not self._connected.is_set():

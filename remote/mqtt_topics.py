@@ -119,6 +119,11 @@ def stamp(body: Mapping[str, Any], session: int, seq: int,
     return out
 
 
+def status_payload(online: bool) -> bytes:
+    """The plain (non-JSON) `status` payload: `online` or `offline`."""
+    return (ONLINE if online else OFFLINE).encode()
+
+
 def encode(payload: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
