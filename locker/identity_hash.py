@@ -1,7 +1,7 @@
 """Keyed hashes and masks for ID numbers, phones and pickup codes (DESIGN §5, Dongguan §6.7).
 
 Raw ID numbers and phones are never stored or logged: the store keeps an HMAC-SHA256 (hex)
-under the terminal's secret key, screens show masks such as `3101**********1234`.
+under the terminal's secret key, screens show masks such as `0000**********1234`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class IdentityHasher:
 
 
 def mask_id_number(value: str) -> str:
-    """`310101199001011234` → `3101**********1234`."""
+    """`000000199001011234` → `0000**********1234`."""
     cleaned = normalise_id_number(value)
     return cleaned[:4] + "*" * (len(cleaned) - 8) + cleaned[-4:]
 

@@ -33,7 +33,6 @@ SCHEMAS = ROOT / "docs" / "schemas" / "mqtt"
 CENTRE, TERMINAL = "c01", "t-0042"
 PREFIX = f"kiosk/v1/{CENTRE}/{TERMINAL}"
 
-pytestmark = pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto not installed")
 
 
 def free_port() -> int:
