@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from hardware.board_profile import BoardProfile, load_profile
 from hardware.drivers.board_sim import SimBoard, SimBus
@@ -71,6 +72,7 @@ class LockerRuntime:
     decisions: list[Decision]
     sim: SimBus | None = None
     sim_endpoint: Endpoint | None = None
+    mqtt: Any = None  # terminal.mqtt_setup.MqttRuntime when [mqtt] enabled
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -78,6 +80,8 @@ class LockerRuntime:
         if self._closed:
             return
         self._closed = True
+        if self.mqtt is not None:
+            self.mqtt.close()
         self.controller.close()
         self.bus.close()
         if self.sim_endpoint is not None:
@@ -114,4 +118,9 @@ def open_locker(cfg: Config) -> LockerRuntime:
     bus.wait_ready(30)
     controller = LockerController(store, bus, settings, **identity_setup.controller_options(cfg))
     decisions = controller.start()
-    return LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
+    runtime = LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
+    if cfg.mqtt.enabled:
+        from terminal.mqtt_setup import start_mqtt
+
+        runtime.mqtt = start_mqtt(cfg, controller, bus)
+    return runtime

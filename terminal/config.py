@@ -123,6 +123,23 @@ class StaffSection:
 
 
 @dataclass(frozen=True)
+class MqttSection:
+    """The fleet monitor's broker (DESIGN §6); off by default so a terminal runs on its own."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str = ""
+    password_env: str = "KIOSK_MQTT_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    keepalive_s: int = 30
+    health_interval_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -133,6 +150,7 @@ class Config:
     pickup: PickupSection = field(default_factory=PickupSection)
     receipts: ReceiptSection = field(default_factory=ReceiptSection)
     staff: StaffSection = field(default_factory=StaffSection)
+    mqtt: MqttSection = field(default_factory=MqttSection)
     source: str = "embedded defaults"
 
     @property
