@@ -5,28 +5,77 @@ Only the composition root calls this; the locker domain knows nothing of MQTT (D
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 from remote.health import HealthReporter, locker_source
 from remote.mqtt_link import MqttLink, MqttSettings
-from remote.mqtt_topics import birth_body
+from remote.mqtt_topics import birth_body, compartment_body
 from terminal.config import Config
+
+log = logging.getLogger(__name__)
 
 CAPABILITIES = ("pickup_code", "pickup_receipt", "id_card", "deposit", "maintenance")
 
 
+class CompartmentWatch:
+    """Publishes a compartment's retained state whenever it changes (checked every `interval`).
+
+    A second-by-second look at 48-odd rows costs nothing and needs no hook in the domain.
+    """
+
+    def __init__(self, link: MqttLink, status: Callable[[], Any], interval: float = 1.0) -> None:
+        self._link, self._status, self._interval = link, status, interval
+        self._last: dict[str, dict] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mqtt-compartments", daemon=True)
+
+    def start(self) -> None:
+        """Publish every compartment once, then only changes."""
+        self._thread.start()
+
+    def check_once(self) -> int:
+        """Publish what changed since the last look; how many compartments were published."""
+        changed = 0
+        for comp in self._status().compartments:
+            body = compartment_body(comp)
+            if self._last.get(comp.id) != body:
+                self._last[comp.id] = body
+                self._link.publish_compartment(comp)
+                changed += 1
+        return changed
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check_once()
+            except Exception:
+                log.exception("compartment state not published")
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        """End the thread."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+
 @dataclass
 class MqttRuntime:
-    """The link and its health reporter; `close()` publishes offline and disconnects."""
+    """The link, its health reporter and compartment watch; `close()` publishes offline."""
 
     link: MqttLink
     health: HealthReporter
+    compartments: CompartmentWatch
 
     def close(self) -> None:
-        """Stop the health thread, then the link (which publishes `offline` first)."""
+        """Stop the threads, then the link (which publishes `offline` first)."""
+        self.compartments.stop()
         self.health.stop()
         self.link.stop()
 
@@ -70,4 +119,6 @@ def start_mqtt(cfg: Config, controller: Any, bus: Any) -> MqttRuntime:
     health = HealthReporter(link, health_source, interval=cfg.mqtt.health_interval_s,
                             disk_path=str(cfg.data_dir))
     health.start()
-    return MqttRuntime(link, health)
+    compartments = CompartmentWatch(link, controller.status)
+    compartments.start()
+    return MqttRuntime(link, health, compartments)

@@ -58,17 +58,26 @@ def test_birth_health_and_a_forced_door_reach_the_broker(terminal):
     schema_ok("health", health)
     assert health["compartments"]["empty"] == 48
 
+    a03 = watcher.next(f"{ROOT}/compartment/A03", timeout=5).json()
+    schema_ok("compartment", a03)
+    assert (a03["door"], a03["state"]) == ("closed", "empty")
+
     sim.board(1).force(2)  # A03
     alarm = watcher.next(f"{ROOT}/alarm", timeout=10,
                          pred=lambda m: m.json()["type"] == "door_forced").json()
     schema_ok("alarm", alarm)
     assert alarm["compartment"] == "A03"
     assert alarm["state"] == "raised"
+    opened = watcher.next(f"{ROOT}/compartment/A03", timeout=5,
+                          pred=lambda m: m.json()["door"] == "open").json()
+    assert "case_no" not in opened
     sim.board(1).close(2)
     cleared = watcher.next(f"{ROOT}/alarm", timeout=10,
                            pred=lambda m: m.json()["type"] == "door_forced"
                            and m.json()["state"] == "cleared").json()
     assert cleared["id"] == alarm["id"]
+    assert watcher.next(f"{ROOT}/compartment/A03", timeout=5,
+                        pred=lambda m: m.json()["door"] == "closed").json()["state"] == "empty"
 
 
 def test_clean_close_publishes_offline(terminal):
