@@ -8,6 +8,7 @@ TITLE = ("政务服务 24小时自助服务区", "Government services · 24-hour
 PICKUP_TILE = ("取件", "Pickup")
 PICKUP_TILE_HINT = ("凭取件码取回办理结果", "Collect your result with a pickup code")
 ELDERLY = ("长辈模式", "Elderly mode")
+ELDERLY_ON = ("长辈模式：已开启", "Elderly mode: on")
 ENTER_CODE = ("请输入取件码", "Enter your pickup code")
 OK = ("确认", "OK")
 BACK = ("返回", "Back")
