@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import re
 
+from hardware.id_reader import mask_id_number as mask_card_number
+
 _ID_RE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 _PHONE_RE = re.compile(r"^\d{5,15}$")
 
@@ -63,16 +65,15 @@ class IdentityHasher:
 
 
 def mask_id_number(value: str) -> str:
-    """`000000199001011234` → `0000**********1234`."""
-    cleaned = normalise_id_number(value)
-    return cleaned[:4] + "*" * (len(cleaned) - 8) + cleaned[-4:]
+    """`000000199001011234` → `0000**********1234` (the reader's rule, after normalising)."""
+    return mask_card_number(normalise_id_number(value))
 
 
 def mask_name(name: str) -> str:
-    """`张三` → `张*`, `王小明` → `王*明`, `欧阳娜娜` → `欧**娜`."""
+    """`张三` → `张*`, `王小明` → `王*明`, `欧阳娜娜` → `欧**娜`; no name stays empty."""
     chars = list((name or "").strip())
     if len(chars) <= 1:
-        return "*"
+        return "*" if chars else ""
     if len(chars) == 2:
         return chars[0] + "*"
     return chars[0] + "*" * (len(chars) - 2) + chars[-1]

@@ -19,6 +19,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from locker.identity_hash import mask_name
 from locker.receipt_token import ReceiptKind
 
 TITLES = {
@@ -64,16 +65,6 @@ class FontFile:
 
     path: str
     index: int = 0
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 王小明 → 王*明; already masked names stay as they are."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*" if name else ""
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def mask_phone(phone: str) -> str:
