@@ -26,6 +26,12 @@ def emit(name: str, figures: dict, **extra: object) -> None:
     print(json.dumps({"bench": name, "figures": figures, **extra}, ensure_ascii=False))
 
 
+def quantile(values: list[float], q: float) -> float:
+    """Nearest-rank quantile (0 for no values): p99 of 400 samples is the 396th smallest."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
 @contextmanager
 def sim_process(*args: str) -> Iterator[dict]:
     """`kiosk sim board ... --json` in its own process (no GIL shared with what is measured)."""

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, emit, figure, sim_process
+from bench.common import ROOT, emit, figure, quantile, sim_process
 from bench.crash_rig import RECEIPT_KID
 from locker.receipt_keys import generate_private_key, save_private_key, save_public_keys
 
@@ -266,11 +266,6 @@ def import_time_s(runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/crash_kill.py",
                                      description=__doc__.splitlines()[0])
@@ -294,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         "startup_kills": figure(run.startup_kills, "kills"),
         "violations": figure(len(violations), "violations"),
         "worker_errors": figure(len(run.errors), "errors"),
-        "restarts_s_p50": figure(_quantile(run.restart_s, 0.5), "s", floor),
-        "restarts_s_p95": figure(_quantile(run.restart_s, 0.95), "s", floor),
+        "restarts_s_p50": figure(quantile(run.restart_s, 0.5), "s", floor),
+        "restarts_s_p95": figure(quantile(run.restart_s, 0.95), "s", floor),
         "open_locker_s_p50": figure(statistics.median(opens) if opens else 0.0, "s"),
         "staff_tasks": figure(sum(tasks.values()), "tasks"),
         "reconcile_decisions": figure(sum(decisions.values()), "decisions"),

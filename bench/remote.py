@@ -22,17 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bench.common import emit, figure
+from bench.common import emit, figure, quantile
 from locker.models import Alarm, AlarmType, Severity
 from remote.mqtt_link import MqttLink, MqttSettings
 from tests.integration.mosquitto import Broker
 
 ALARMS = 400
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _subscriber(port: int, topic: str) -> tuple[mqtt.Client, queue.Queue]:
@@ -96,10 +91,10 @@ def main() -> None:
             ours = link_latencies(broker.port, Path(tmp) / "terminal")
         finally:
             broker.stop()
-    p50_bare, p99_bare = statistics.median(bare) * 1e3, _quantile(bare, 0.99) * 1e3
+    p50_bare, p99_bare = statistics.median(bare) * 1e3, quantile(bare, 0.99) * 1e3
     emit("remote", {
         "alarm_latency_p50_ms": figure(statistics.median(ours) * 1e3, "ms", p50_bare),
-        "alarm_latency_p99_ms": figure(_quantile(ours, 0.99) * 1e3, "ms", p99_bare),
+        "alarm_latency_p99_ms": figure(quantile(ours, 0.99) * 1e3, "ms", p99_bare),
         "outbox_drain_per_s": {"value": None, "unit": "entries/s", "limit": None,
                                "ratio": None},
     }, alarms=ALARMS)
