@@ -55,3 +55,12 @@ def rig_factory() -> Iterator:
     yield make
     for rig in rigs:
         rig.close()
+
+
+@pytest.fixture
+def pty_bus() -> Iterator:
+    """Two generic boards (units 1, 2) served at 115200 baud on a pty: `(sim, link)`."""
+    sim = SimBus.build((1, 2), load_profile("generic"), seed=3)
+    endpoint = open_endpoint(sim, "pty", 115200)
+    yield sim, endpoint.start()
+    endpoint.stop()

@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from hardware.board_profile import load_profile
-from hardware.drivers.board_sim import SimBus
-from hardware.drivers.sim_serve import open_endpoint
 from tests.integration.waiting import wait_for
 from tests.unit.locker_fakes import fake_id
 
@@ -20,17 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def sim_locker(tmp_path):
+def sim_locker(pty_bus, tmp_path):
     """A simulated bus with two boards on a pty, and a config file pointing the CLI at it."""
-    sim = SimBus.build((1, 2), load_profile("generic"), seed=3)
-    endpoint = open_endpoint(sim, "pty", 115200)
-    link = endpoint.start()
+    sim, link = pty_bus
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(f'[terminal]\ndata_dir = "{tmp_path / "data"}"\n'
                    f'[bus]\nlink = "{link}"\nbaud = 115200\n'
                    '[locker]\ndoor_open_confirm_s = 1.0\n', encoding="utf-8")
-    yield sim, cfg
-    endpoint.stop()
+    return sim, cfg
 
 
 def kiosk(cfg: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:

@@ -10,9 +10,6 @@ import time
 
 import pytest
 
-from hardware.board_profile import load_profile
-from hardware.drivers.board_sim import SimBus
-from hardware.drivers.sim_serve import open_endpoint
 from locker.models import AlarmType, CompartmentState, Outcome, Size
 from terminal.composition import open_locker
 from terminal.config import load_config
@@ -21,11 +18,9 @@ from tests.unit.locker_fakes import fake_id, fake_phone
 
 
 @pytest.fixture
-def locker(tmp_path, monkeypatch):
+def locker(pty_bus, tmp_path, monkeypatch):
     monkeypatch.setenv("KIOSK_HASH_KEY", "integration-test-hash-key-0123456789")
-    sim = SimBus.build((1, 2), load_profile("generic"), seed=5)
-    endpoint = open_endpoint(sim, "pty", 115200)
-    link = endpoint.start()
+    sim, link = pty_bus
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(f'[terminal]\ndata_dir = "{tmp_path}"\n'
                    f'[bus]\nlink = "{link}"\nbaud = 115200\npoll_interval_s = 0.05\n'
@@ -34,7 +29,6 @@ def locker(tmp_path, monkeypatch):
     runtime = open_locker(load_config(cfg))
     yield runtime, sim
     runtime.close()
-    endpoint.stop()
 
 
 def wire(runtime, compartment_id: str) -> tuple[int, int]:

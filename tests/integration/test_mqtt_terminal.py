@@ -8,9 +8,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from hardware.board_profile import load_profile
-from hardware.drivers.board_sim import SimBus
-from hardware.drivers.sim_serve import open_endpoint
 from terminal.composition import open_locker
 from terminal.config import load_config
 from tests.integration.mosquitto import Broker, Watcher
@@ -25,13 +22,11 @@ def schema_ok(name: str, payload: dict) -> None:
 
 
 @pytest.fixture
-def terminal(tmp_path, monkeypatch):
+def terminal(pty_bus, tmp_path, monkeypatch):
     monkeypatch.setenv("KIOSK_HASH_KEY", "mqtt-terminal-test-hash-key-0123456789")
     broker = Broker(tmp_path)
     broker.start()
-    sim = SimBus.build((1, 2), load_profile("generic"), seed=9)
-    endpoint = open_endpoint(sim, "pty", 115200)
-    link = endpoint.start()
+    sim, link = pty_bus
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(f'[terminal]\nid = "T-9"\ncentre_id = "c-test"\ndata_dir = "{tmp_path}"\n'
                    f'[bus]\nlink = "{link}"\nbaud = 115200\npoll_interval_s = 0.05\n'
@@ -43,7 +38,6 @@ def terminal(tmp_path, monkeypatch):
     runtime.close()
     watcher.client.loop_stop()
     watcher.client.disconnect()
-    endpoint.stop()
     broker.stop()
 
 
