@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
 
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hardware.lock_board import BoardSnapshot, LockBus
+from locker import delivery, journal, receipt_uses, staff_ops, staff_tasks
 from locker import deposit as deposit_op
-from locker import journal, receipt_uses, staff_ops, staff_tasks
 from locker import pickup as pickup_op
 from locker import verified_pickup as verified_op
 from locker.alarms import AlarmBook, AlarmListener
@@ -33,10 +35,12 @@ from locker.identity_hash import IdentityHasher
 from locker.models import Alarm, Compartment, Notice, Size, StaffTask
 from locker.monitor import DoorMonitor
 from locker.opener import DoorOpener
+from locker.outbox import Outbox
 from locker.parts import Parts
 from locker.pickup_codes import AttemptGuard, NoLimit, PickupCodes
 from locker.pickup_policy import PickupPolicy
-from locker.receipt_token import ReceiptVerifier
+from locker.platform_news import PlatformNews
+from locker.receipt_token import ReceiptRejected, ReceiptVerifier, RejectReason, VerifiedReceipt
 from locker.reconcile import Decision, Reconciler
 from locker.records import sync_layout
 from locker.reports import DoorTestReport, LockerStatus, OpenResult
@@ -70,18 +74,20 @@ class LockerController:
         self._guard = guard or NoLimit()
         self.pickup_policy = pickup_policy or PickupPolicy()
         audit = AuditLog(head_key(settings.hash_key))
-        alarms = AlarmBook(store, audit)
+        self.outbox = Outbox(store, settings.hash_key)  # drained by remote.platform_sender
+        self._news = PlatformNews(self.outbox, settings.terminal_id)
+        alarms = AlarmBook(store, audit, on_raise=self._news.alarm_raised)
         hasher = IdentityHasher(settings.hash_key)
         codes = PickupCodes(hasher)
         self._monitor = DoorMonitor(monotonic, settings.door_left_open_s)
         self._closed = threading.Condition()
         self._finisher = Finisher(audit, alarms, codes, settings, store.after_commit,
-                                  self._notify_closed)
+                                  self._notify_closed, self._news)
         opener = DoorOpener(store, audit, self._monitor, Unlocker(bus, settings, monotonic, sleep),
                             self._finisher, settings, self._now)
         self._parts = Parts(store, bus, settings, audit, alarms, codes, hasher, opener, self._now)
         self._events = DoorEventHandler(store, audit, alarms, self._finisher, self._now)
-        self._expiry = Expiry(store, audit, settings)
+        self._expiry = Expiry(store, audit, settings, self._news)
         self._listening = False
         self._stopped = False
         self.attempts = StoredAttemptGuard(store, self._now, self.pickup_policy.limits, audit)
@@ -144,6 +150,15 @@ class LockerController:
         """Pickup code + ID card, with wrong attempts limited per code and per terminal."""
         return verified_op.with_code(self._pickup_context(), code, card_id_number)
 
+    def check_receipt(self, token: str | bytes) -> VerifiedReceipt:
+        """Verify a receipt before asking for the card (nothing consumed, nothing audited).
+
+        Raises ReceiptRejected with the reason; the pickup itself checks everything again.
+        """
+        if self._verifier is None:
+            raise ReceiptRejected(RejectReason.UNKNOWN_KEY)
+        return self._verifier.verify(token)
+
     def set_receipt_keys(self, keys: Mapping[str, Ed25519PublicKey]) -> None:
         """Trust these platform public keys (by kid) for receipts from now on (rotation)."""
         self._verifier = ReceiptVerifier(
@@ -189,6 +204,25 @@ class LockerController:
     def expire_due(self, now: datetime | None = None) -> list[str]:
         """Flag stored items past their expiry for retrieval; their ids."""
         return self._expiry.expire_due(now or self._now())
+
+    def enqueue_message(self, kind: str | Enum, case_no: str, body: dict[str, Any],
+                        attachments: Sequence[bytes] = (), key: str | None = None) -> str:
+        """Queue a message of the terminal's own (declaration, evaluation) for the platform.
+
+        Sealed at rest, sent in order per case by the outbox sender; returns its key.
+        """
+        kind = kind.value if isinstance(kind, Enum) else kind
+        with self._parts.store.transaction() as conn:
+            return self._news.message(conn, kind, case_no, body, self._now(), attachments, key)
+
+    def outbox_depth(self) -> int:
+        """Messages the platform has not acknowledged yet (for the health report)."""
+        return self.outbox.depth()
+
+    def delivery_receipt(self, case_no: str) -> delivery.DeliveryRecord | None:
+        """The latest delivery receipt (送达回执) of a case collected here, if any."""
+        with self._parts.store.read() as conn:
+            return delivery.latest_for_case(conn, case_no)
 
     # -- waiting and queries ----------------------------------------------------------------
 

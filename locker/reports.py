@@ -23,6 +23,7 @@ class OpenResult:
     pickup_code: str | None = None
     reason: str = ""  # why nothing opened, for screens and scripts: e.g. `wrong_card`
     message_zh: str = ""  # the Chinese text of `message`, where the operation has one
+    case_no: str | None = None  # the case of a verified pickup (for its evaluation)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from locker import journal, receipt_uses
+from locker import delivery, journal, receipt_uses
 from locker.attempt_limits import Lock, LockKind, StoredAttemptGuard, code_scope, receipt_scope
 from locker.audit import CITIZEN
 from locker.identity import Collector, card_hash, collector_of, get_proxy
@@ -182,6 +182,7 @@ def _begin(ctx: PickupContext, conn: sqlite3.Connection, now: datetime, method: 
         return _deny(ctx, Refusal.UNAVAILABLE, method, comp.id, item.id, conn, now)
     intent = journal.begin(conn, kind=IntentKind.PICKUP, compartment_id=comp.id, item_id=item.id,
                            actor=CITIZEN, reason=f"pickup ({method.value})", now=now)
+    delivery.record_collector(conn, intent.id, checked)  # for the delivery receipt (送达回执)
     if code_id is None:  # a receipt pickup uses up the item's code too (restored if nothing sent)
         row = conn.execute("SELECT id FROM pickup_codes WHERE item_id = ? AND consumed_at IS NULL "
                            "AND voided_at IS NULL", (item.id,)).fetchone()
@@ -205,4 +206,7 @@ def _open(ctx: PickupContext, started: OpenResult | tuple[Intent, Compartment]) 
         return started
     intent, comp = started
     outcome, message = ctx.parts.opener.open(intent, comp)
-    return OpenResult(outcome, message, intent.id, comp.id, intent.item_id)
+    with ctx.parts.store.read() as conn:
+        item = get_item(conn, intent.item_id) if intent.item_id else None
+    return OpenResult(outcome, message, intent.id, comp.id, intent.item_id,
+                      case_no=item.case_no if item else None)

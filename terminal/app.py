@@ -1,91 +1,133 @@
-"""The Kivy terminal app: screens, the elderly-mode scale, idle reset; locker work off-thread.
+"""The Kivy terminal app: screens, language, elderly mode, idle reset; blocking work off-thread.
 
-Screens only lay out and react (terminal/screens); everything that can block runs on the
-`Background` worker and comes back through Clock.schedule_once (DESIGN §2).
+Screens only lay out and react (terminal/screens); flows are plain Python (terminal/*_flow.py);
+everything that can block runs on the `Background` worker and comes back through
+Clock.schedule_once (DESIGN §2). The locker and the peripherals open in the background, so
+Home is interactive at once and guides work even when the locker is down.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, NumericProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from locker.models import DOOR_SEEN_OPEN, CompartmentState, Outcome
 from terminal import texts
 from terminal.background import Background
 from terminal.config import Config
-from terminal.screens.home import HomeScreen
-from terminal.screens.message import MessageScreen
-from terminal.screens.pickup_code import PickupCodeScreen
+from terminal.idle import IdlePhase, IdleWatch
+from terminal.pickup_flow import PickupFlow
+from terminal.screens import registry
+from terminal.screens.idle_overlay import IdleOverlay
 
 log = logging.getLogger(__name__)
 
 ELDERLY_SCALE = 1.4
 STATUS_REFRESH_S = 2.0
+HOME = "home"
 
 
 class KioskApp(App):
-    """The terminal; `open_locker` is called on the worker so start-up never blocks drawing."""
+    """The terminal; `open_locker` and `open_devices` run on the worker at start."""
 
     scale = NumericProperty(1.0)
     elderly = BooleanProperty(False)
     line_height = NumericProperty(1.3)
+    lang = StringProperty("zh")
+    locker_up = BooleanProperty(False)
+    availability = StringProperty("")
 
-    def __init__(self, config: Config, open_locker: Callable[[Config], Any], **kw: Any) -> None:
+    def __init__(self, config: Config, open_locker: Callable[[Config], Any],
+                 open_devices: Callable[[Config], Any] | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.cfg = config
         self._open_locker = open_locker
+        self._open_devices = open_devices
         self.runtime: Any = None
+        self.devices: Any = None
         self.background = Background(lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))
-        self._last_touch = time.monotonic()
+        # Waiting for a person (card on the reader, door closed) must not hold up the worker.
+        self.waits = Background(lambda fn: Clock.schedule_once(lambda _dt: fn(), 0),
+                                "terminal-wait")
+        self.idle = IdleWatch(config.terminal.idle_s, config.terminal.idle_warn_s)
+        self._overlay: IdleOverlay | None = None
+        self.pickup_flow: PickupFlow | None = None
         self.title = "政务服务自助终端"
 
     # -- kv helpers ------------------------------------------------------------------------
-    def bi(self, pair: tuple[str, str], scale: float = 1.0) -> str:
-        """Bilingual markup with the English at 55% of the Chinese size."""
-        return texts.bilingual(pair, en_px=round(20 * scale * Window.dpi / 96))
+    def bi(self, pair: tuple[str, str], scale: float = 1.0, lang: str = "zh", **fmt: Any) -> str:
+        """Chinese with its English in smaller print, or English alone in English mode.
 
-    def tile(self, pair: tuple[str, str], hint: tuple[str, str], scale: float = 1.0) -> str:
-        """A big tile: the Chinese word and its English, then a one-line hint in small print."""
-        small = round(24 * scale * Window.dpi / 96)
-        return (f"[b]{pair[0]}[/b]  {pair[1]}\n"
-                f"[size={small}]{hint[0]} · {hint[1]}[/size]")
+        kv passes `app.scale` and `app.lang` so the text follows both when they change.
+        """
+        return texts.bilingual(pair, round(20 * scale * Window.dpi / 96), lang, **fmt)
+
+    def tr(self, pair: tuple[str, str], lang: str = "zh", **fmt: Any) -> str:
+        """One language of a pair (no markup), following `app.lang` when kv passes it."""
+        return texts.pick(pair, lang, **fmt)
+
+    def tile(self, pair: tuple[str, str], hint: tuple[str, str], scale: float = 1.0,
+             lang: str = "zh") -> str:
+        """A big tile: the title (and its English), then a one-line hint in small print."""
+        small = round(22 * scale * Window.dpi / 96)
+        title = pair[1] if lang == "en" else f"[b]{pair[0]}[/b]  {pair[1]}"
+        return f"{title}\n[size={small}]{texts.pick(hint, lang)}[/size]"
 
     def set_elderly(self, on: bool) -> None:
         """长辈模式: 1.4x text and targets, line spacing 1.3+, twice the time."""
         self.elderly = on
         self.scale = ELDERLY_SCALE if on else 1.0
         self.line_height = 1.45 if on else 1.3
+        self.idle.set_elderly(on)
+
+    def toggle_language(self) -> None:
+        """中文 ⇄ English, at any time."""
+        self.lang = "en" if self.lang == "zh" else "zh"
 
     # -- life cycle ------------------------------------------------------------------------
     def build(self) -> ScreenManager:
-        """The screens, the idle watch, and the locker opened in the background."""
+        """The screens, the idle watch, the scanner route; locker and devices in the background."""
         sm = ScreenManager(transition=NoTransition())
-        for screen in (HomeScreen(), PickupCodeScreen(), MessageScreen()):
-            sm.add_widget(screen)
+        for screen_cls in registry.screens():
+            sm.add_widget(screen_cls())
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
-        Clock.schedule_interval(self._idle_check, 1.0)
-        self.background.submit(lambda: self._open_locker(self.cfg), self._locker_opened)
+        Clock.schedule_interval(self._idle_check, 0.5)
+        self.background.submit(self._open_all, self._opened)
         return sm
 
+    def _open_all(self) -> tuple[Any, Any, BaseException | None]:
+        devices = self._open_devices(self.cfg) if self._open_devices else None
+        try:
+            return devices, self._open_locker(self.cfg), None
+        except Exception as err:  # the locker down: guides and queries still work
+            log.exception("the locker could not be opened")
+            return devices, None, err
+
     def on_stop(self) -> None:
-        """Release the locker (bus, store) when the window closes."""
+        """Release the locker (bus, store) and the peripherals when the window closes."""
+        if self.pickup_flow is not None:
+            self.pickup_flow.cancel_card()
+        self.waits.shutdown(wait=True)
         self.background.shutdown()
         if self.runtime is not None:
             self.runtime.close()
+        if self.devices is not None:
+            self.devices.close()
 
-    def _locker_opened(self, runtime: Any, error: BaseException | None) -> None:
-        home = self.root.get_screen("home")
-        if error is not None:
-            home.locker_up = False
-            home.availability = self.bi(texts.LOCKER_DOWN, self.scale)
+    def _opened(self, opened: Any, error: BaseException | None) -> None:
+        devices, runtime, locker_error = opened if opened else (None, None, error)
+        self.devices = devices
+        if devices is not None and devices.scanner is not None:
+            devices.scanner.start(lambda code: Clock.schedule_once(lambda _dt: self.on_scan(code)))
+        if runtime is None:
+            self.locker_up = False
+            log.error("locker out of service: %s", locker_error)
             return
         self.runtime = runtime
         Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_REFRESH_S)
@@ -97,53 +139,84 @@ class KioskApp(App):
             self.background.submit(self.runtime.controller.status, self._show_status)
 
     def _show_status(self, status: Any, error: BaseException | None) -> None:
-        home = self.root.get_screen("home")
         free: dict[str, int] = {}
         online = False
         for c in [] if error else status.compartments:
             online = online or c.board_online
-            if c.state is CompartmentState.EMPTY and c.board_online:
+            if c.state.value == "empty" and c.enabled and c.board_online:
                 free[c.size.value] = free.get(c.size.value, 0) + 1
-        home.locker_up = online
-        if not online:
-            home.availability = self.bi(texts.LOCKER_DOWN, self.scale)
-            return
-        sizes = " · ".join(f"{texts.SIZE_NAMES[s]} {s} {n}" for s, n in free.items())
-        home.availability = f"{texts.FREE[0]} {texts.FREE[1]}: {sizes or '0'}"
+        self.locker_up = online
+        self.availability = " · ".join(f"{texts.SIZE_NAMES[s]} {s} {n}" for s, n in free.items())
+        self.last_status = None if error else status
 
-    # -- pickup ----------------------------------------------------------------------------
-    def pickup(self, code: str) -> None:
-        """Run the pickup on the worker; show the door or the reason."""
-        msg = self.root.get_screen("message")
-        msg.busy, msg.good, msg.text = True, True, self.bi(texts.WORKING, self.scale)
-        self.root.current = "message"
-        self.background.submit(lambda: self.runtime.controller.pickup(code), self._picked)
+    # -- navigation and scanning -----------------------------------------------------------
+    def go(self, name: str) -> None:
+        """Show a screen (its `on_enter` prepares it)."""
+        self.root.current = name
 
-    def _picked(self, result: Any, error: BaseException | None) -> None:
-        msg = self.root.get_screen("message")
-        self.root.get_screen("pickup_code").busy = False
-        outcome = Outcome.FAILED if error else result.outcome
-        pair = texts.OUTCOME_TEXT.get(outcome, texts.OUTCOME_TEXT[Outcome.FAILED])
-        c = "" if error else (result.compartment_id or "")
-        msg.busy, msg.good = False, outcome in DOOR_SEEN_OPEN
-        msg.text = self.bi((pair[0].format(c=c), pair[1].format(c=c)), self.scale)
-        self.refresh_status()
+    def on_scan(self, code: str) -> None:
+        """A code from the scanner goes to the screen showing, if it takes codes."""
+        self.idle.touch()
+        screen = self.root.current_screen
+        handler = getattr(screen, "on_scan", None)
+        if handler is not None:
+            handler(code)
+
+    def new_pickup(self) -> PickupFlow:
+        """A fresh pickup for the person at the screen."""
+        if self.pickup_flow is not None:
+            self.pickup_flow.wipe()
+        dv = self.cfg.devices
+        factor = 2.0 if self.elderly else 1.0
+        self.pickup_flow = PickupFlow(
+            self.runtime.controller if self.runtime else None,
+            self.devices.id_reader if self.devices else None,
+            card_timeout_s=dv.card_timeout_s * factor,
+            close_timeout_s=dv.door_close_timeout_s)
+        return self.pickup_flow
 
     # -- idle reset ------------------------------------------------------------------------
     def _touched(self, *_args: Any) -> None:
-        self._last_touch = time.monotonic()
-
-    def idle_limit(self) -> float:
-        """Seconds of no touch before the session is wiped (twice as long in elderly mode)."""
-        return self.cfg.terminal.idle_s * (2 if self.elderly else 1)
+        self.idle.touch()
 
     def _idle_check(self, _dt: float) -> None:
-        if self.root.current != "home" and not self.root.get_screen("message").busy and \
-                time.monotonic() - self._last_touch > self.idle_limit():
+        screen = self.root.current_screen
+        if self.root.current == HOME or getattr(screen, "keep_awake", False):
+            self.idle.touch()
+            self._hide_overlay()
+            return
+        state = self.idle.state()
+        if state.phase is IdlePhase.ACTIVE:
+            self._hide_overlay()
+        elif state.phase is IdlePhase.WARNING:
+            if self._overlay is None:
+                self._overlay = IdleOverlay()
+                self._overlay.open()
+            self._overlay.seconds = state.seconds_left
+        else:
             self.go_home()
 
+    def _hide_overlay(self) -> None:
+        if self._overlay is not None:
+            self._overlay.dismiss()
+            self._overlay = None
+
+    def more_time(self) -> None:
+        """The countdown's "more time" button."""
+        self.idle.more_time()
+        self._hide_overlay()
+
     def go_home(self) -> None:
-        """Back to Home, wiping every piece of personal data from the screens."""
-        self.root.get_screen("pickup_code").code = ""
-        self.root.get_screen("message").text = ""
-        self.root.current = "home"
+        """Back to Home, wiping every piece of personal data from the flows and the screens."""
+        self._hide_overlay()
+        if self.pickup_flow is not None:
+            self.pickup_flow.wipe()
+            self.pickup_flow = None
+        for screen in self.root.screens:
+            wipe = getattr(screen, "wipe", None)
+            if wipe is not None:
+                wipe()
+        self.set_elderly(False)
+        self.lang = "zh"
+        self.root.current = HOME
+        self.refresh_status()

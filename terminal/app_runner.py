@@ -43,6 +43,7 @@ def run_terminal(cfg: Config) -> int:
     prepare_kivy(cfg)
     from terminal.app import KioskApp
     from terminal.composition import open_locker
+    from terminal.devices import open_devices
 
-    KioskApp(cfg, open_locker).run()
+    KioskApp(cfg, open_locker, open_devices).run()
     return 0

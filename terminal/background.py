@@ -16,9 +16,10 @@ log = logging.getLogger(__name__)
 class Background:
     """One worker thread: locker operations are serial anyway; the UI never waits on them."""
 
-    def __init__(self, post: Callable[[Callable[[], None]], None]) -> None:
+    def __init__(self, post: Callable[[Callable[[], None]], None],
+                 name: str = "terminal-work") -> None:
         self._post = post
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="terminal-work")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
     def submit(self, work: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
                ) -> Future:
@@ -34,6 +35,6 @@ class Background:
         future.add_done_callback(finished)
         return future
 
-    def shutdown(self) -> None:
-        """Finish queued work and stop the worker."""
-        self._pool.shutdown(wait=True)
+    def shutdown(self, wait: bool = True) -> None:
+        """Finish queued work (or drop what has not started) and stop the worker."""
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)

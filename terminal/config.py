@@ -30,7 +30,8 @@ class TerminalSection:
     fullscreen: bool = False
     window: str = "1920x1080"  # width x height when not full screen; portrait kiosks: 1080x1920
     font: str = ""  # a font with Chinese glyphs; default: found through fontconfig
-    idle_s: float = 60.0  # idle time before home and a wipe of personal data (x2 elderly)
+    idle_s: float = 60.0  # idle time before the "more time" countdown (x2 in elderly mode)
+    idle_warn_s: float = 15.0  # the countdown, then home and a wipe of personal data (x2 elderly)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class SecuritySection:
 class PickupSection:
     """How citizens prove who they are at the locker, and the limits on wrong attempts."""
 
-    methods: tuple[str, ...] = ("receipt_and_card",)  # and/or "code_and_card"
+    methods: tuple[str, ...] = ("receipt_and_card", "code_and_card")  # both need the ID card
     allow_proxy: bool = True  # a proxy named on the case (代领) may collect with their own card
     code_max_failures: int = 5  # wrong attempts on one code or receipt before it is locked
     code_lock_s: float = 900.0
@@ -140,6 +141,18 @@ class MqttSection:
 
 
 @dataclass(frozen=True)
+class DevicesSection:
+    """[devices]: the peripherals; "sim" runs an in-process simulator, "none" has none."""
+
+    scanner: str = "sim"  # a serial device path, tcp://HOST:PORT, "sim" or "none"
+    scanner_baud: int = 9600
+    id_reader: str = "sim"  # GA/T 467 reader: a serial device path, "sim" or "none"
+    id_reader_baud: int = 115200
+    card_timeout_s: float = 30.0  # how long the card screen waits (x2 in elderly mode)
+    door_close_timeout_s: float = 90.0  # how long "close the door" waits before a reminder
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -151,6 +164,7 @@ class Config:
     receipts: ReceiptSection = field(default_factory=ReceiptSection)
     staff: StaffSection = field(default_factory=StaffSection)
     mqtt: MqttSection = field(default_factory=MqttSection)
+    devices: DevicesSection = field(default_factory=DevicesSection)
     source: str = "embedded defaults"
 
     @property
@@ -272,6 +286,9 @@ def _validate(cfg: Config) -> None:
     if bus.response_timeout_s <= 0 or bus.poll_interval_s <= 0:
         raise ConfigError("bus: timeouts and intervals must be positive")
     _validate_identity(cfg)
+    dv = cfg.devices
+    if dv.card_timeout_s <= 0 or dv.door_close_timeout_s <= 0:
+        raise ConfigError("devices: card_timeout_s and door_close_timeout_s must be positive")
 
 
 def _validate_identity(cfg: Config) -> None:

@@ -1,19 +1,33 @@
-"""A full-screen message: the door is open, or why it is not (icon and text, never colour alone)."""
+"""A full-screen message: done, or why not (icon and text, never colour alone)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.app import App
+from kivy.properties import BooleanProperty, ListProperty
 from kivy.uix.screenmanager import Screen
 
-Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+from terminal.screens.common import load_kv
+
+load_kv(__file__)
 
 
 class MessageScreen(Screen):
-    """Layout in message.kv; the app sets `text`, `good` and `busy`."""
+    """Layout in message.kv; `show` sets the (Chinese, English) text and the tone."""
 
-    text = StringProperty("")
+    pair = ListProperty(["", ""])
     good = BooleanProperty(True)
     busy = BooleanProperty(False)
+
+    def show(self, pair: tuple[str, str], good: bool, busy: bool = False) -> None:
+        """Show this message now."""
+        self.pair, self.good, self.busy = list(pair), good, busy
+        App.get_running_app().go(self.name)
+
+    @property
+    def text(self) -> str:
+        """The message as shown (for tests and screenshots)."""
+        return self.ids.text.text
+
+    def wipe(self) -> None:
+        """No message survives an idle reset."""
+        self.pair, self.busy = ["", ""], False

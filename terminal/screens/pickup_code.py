@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kivy.app import App
-from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+from terminal.screens.common import load_kv
+
+load_kv(__file__)
 
 MAX_DIGITS = 12
 
@@ -28,10 +27,19 @@ class PickupCodeScreen(Screen):
     def back(self) -> None:
         """Leave without a trace of the code."""
         self.code = ""
-        self.manager.current = "home"
+        self.manager.current = "pickup_start"
 
     def submit(self) -> None:
-        """Hand the code to the app, then forget it here."""
+        """Hand the code to the pickup flow, forget it here, and ask for the card."""
+        app = App.get_running_app()
         code, self.code = self.code, ""
-        self.busy = True
-        App.get_running_app().pickup(code)
+        if app.pickup_flow is None:
+            app.go_home()
+            return
+        app.pickup_flow.use_code(code)
+        app.go("pickup_card")
+
+    def wipe(self) -> None:
+        """No digit survives an idle reset."""
+        self.code = ""
+        self.busy = False

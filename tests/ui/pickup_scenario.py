@@ -1,7 +1,10 @@
-"""Drive the real terminal app with simulated touches: deposit, pickup by code, wrong code, idle.
+"""Drive the real terminal app with simulated touches: a whole verified pickup, then idle.
 
-Run in its own process by test_terminal_ui.py (one Kivy window per process); prints one JSON
-object with what it saw, exit status 0 when the scenario ran to the end.
+A result is deposited; the receipt QR is presented through the scanner simulator, a wrong ID
+card and then the right one through the card-reader simulator; the door is closed through the
+board simulator's control interface; the evaluation is tapped; the countdown's "more time" is
+used once and then the idle reset goes home and leaves no personal data in any widget.
+Run in its own process by test_terminal_ui.py; prints one JSON object with what it saw.
 """
 
 from __future__ import annotations
@@ -19,24 +22,40 @@ from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
 Step = Callable[[], bool]
+CASE = "SH-UI-0001"
+
+
+def widget_texts(root) -> list[str]:
+    """Every text shown by any widget under `root` (labels, buttons, inputs)."""
+    return [str(w.text) for w in root.walk(restrict=True) if isinstance(getattr(w, "text", None),
+                                                                       str)]
 
 
 def main(data_dir: str) -> int:
     cfg_file = Path(data_dir) / "ui.toml"
-    cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "1280x800"\nidle_s = 2\n'
-                        '[bus]\nbaud = 115200\n[locker]\ndoor_open_confirm_s = 1.0\n',
-                        encoding="utf-8")
+    cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "1280x800"\n'
+                        'idle_s = 2\nidle_warn_s = 2\n'
+                        '[bus]\nbaud = 115200\n[locker]\ndoor_open_confirm_s = 1.0\n'
+                        '[devices]\ncard_timeout_s = 20\n', encoding="utf-8")
     cfg = load_config(cfg_file)
     prepare_kivy(cfg)
     from kivy.clock import Clock
     from kivy.tests.common import UnitTestTouch
     from kivy.uix.button import Button
 
+    from hardware.drivers.id_reader_sim import fake_card
+    from hardware.drivers.sim_control import ControlHandler, ControlServer, SimControl
     from locker.models import ItemState, Size
+    from locker.receipt_token import ReceiptKind
     from terminal.app import KioskApp
     from terminal.composition import open_locker
+    from terminal.devices import open_devices
+    from terminal.identity_setup import local_issuer
 
-    app = KioskApp(cfg, open_locker)
+    issuer = local_issuer(cfg)  # the platform stand-in: its key is trusted when the locker opens
+    token = issuer.issue(CASE, ReceiptKind.ACCEPTANCE_NOTICE)
+    applicant, stranger = fake_card(1), fake_card(2)
+    app = KioskApp(cfg, open_locker, open_devices)
     seen: dict = {}
 
     def tap(widget) -> None:
@@ -51,7 +70,6 @@ def main(data_dir: str) -> int:
                     if isinstance(w, Button) and getattr(w, "text", None) == label)
 
     def frames(n: int = 3) -> Step:
-        """Let Kivy lay out and draw for a few frames (positions are known only after layout)."""
         left = [n]
 
         def done() -> bool:
@@ -59,72 +77,115 @@ def main(data_dir: str) -> int:
             return left[0] < 0
         return done
 
+    def on(name: str) -> Step:
+        return lambda: app.root.current == name
+
     def scenario() -> Iterator[Step]:
-        yield lambda: app.runtime is not None and app.root.get_screen("home").locker_up
-        rt = app.runtime
+        yield lambda: app.runtime is not None and app.devices is not None and app.locker_up
+        rt, dev = app.runtime, app.devices
+        server = ControlServer(ControlHandler(rt.sim))
+        control = SimControl(server.start())
         result = {}
         app.background.submit(lambda: rt.controller.deposit(
-            "SH-UI-1", "000000190001010019", "测试一", "10012345678", Size.S, "courier-ui"),
+            CASE, applicant.id_number, applicant.name, "10012345678", Size.S, "courier-ui"),
             lambda r, e: result.update(r=r, e=e))
         yield lambda: "r" in result
         dep = result["r"]
         spec = next(c for c in rt.controller.status().compartments if c.id == dep.compartment_id)
-        board = rt.sim.board(spec.unit)
-        board.put(spec.channel)
-        board.close(spec.channel)
+        control.put(spec.unit, spec.channel)
+        control.close(spec.unit, spec.channel)
         yield lambda: next(c for c in rt.controller.status().compartments
                            if c.id == dep.compartment_id).item_state is ItemState.STORED
+        seen["compartment"] = dep.compartment_id
 
-        # a wrong code first
-        tap(app.root.get_screen("home").ids.pickup)
-        yield lambda: app.root.current == "pickup_code"
+        # English at any time, and back
+        home = app.root.get_screen("home")
         yield frames()
-        for digit in "99999999":
-            tap(keypad(digit))
+        tap(home.ids.language)
         yield frames()
-        tap(app.root.get_screen("pickup_code").ids.ok)
+        seen["english_title"] = home.ids.pickup.text
+        tap(home.ids.language)
+        yield frames()
+
+        # a receipt and the wrong person's card: refused, nothing opens
+        tap(home.ids.pickup)
+        yield on("pickup_start")
+        yield frames()
+        dev.scanner_sim.present(token)
+        scanned_at = time.monotonic()
+        yield on("pickup_card")
+        dev.id_reader_sim.present(stranger)
         msg = app.root.get_screen("message")
-        yield lambda: app.root.current == "message" and not msg.busy
-        seen["wrong_code_good"] = msg.good
-        seen["wrong_code_text"] = msg.text
-        app.go_home()
+        yield on("message")
+        seen["wrong_card_good"] = msg.good
+        seen["wrong_card_text"] = msg.text
+        seen["door_after_wrong_card"] = control.channel(spec.unit, spec.channel)["door_open"]
+        dev.id_reader_sim.remove()
+        tap(msg.ids.done)
+        yield on("home")
         yield frames()
 
-        # the right code, typed on the keypad
-        tap(app.root.get_screen("home").ids.pickup)
-        yield lambda: app.root.current == "pickup_code"
+        # the receipt again, and the applicant's card: the door opens
+        # the scanner passes the same code again only after its debounce window (1.5 s)
+        yield lambda: time.monotonic() - scanned_at > 1.6
+        tap(home.ids.pickup)
+        yield on("pickup_start")
         yield frames()
-        for digit in dep.pickup_code:
-            tap(keypad(digit))
+        dev.scanner_sim.present(token)
+        yield on("pickup_card")
+        dev.id_reader_sim.present(applicant)
+        yield on("door_open")
         yield frames()
-        seen["typed"] = app.root.get_screen("pickup_code").code == dep.pickup_code
-        tap(app.root.get_screen("pickup_code").ids.ok)
-        yield lambda: app.root.current == "message" and not msg.busy
-        seen["pickup_good"] = msg.good
-        seen["pickup_text"] = msg.text
-        seen["door_open"] = board.channel(spec.channel).door_open
-        board.take(spec.channel)
-        board.close(spec.channel)
+        door = app.root.get_screen("door_open")
+        seen["door_text"] = door.ids.instruction.text
+        seen["holder_shown"] = door.holder
+        seen["map_marked"] = [t for t in widget_texts(door.ids.map) if "▶" in t]
+        seen["door_open"] = control.channel(spec.unit, spec.channel)["door_open"]
+        control.take(spec.unit, spec.channel)
+        control.close(spec.unit, spec.channel)
+        yield on("evaluation")
+        yield frames()
+        evaluation = app.root.get_screen("evaluation")
+        satisfied = next(w for w in evaluation.ids.levels.children if "满意" in w.text
+                         and "★★★★☆" in w.text)
+        tap(satisfied)
+        yield on("message")
+        seen["thanks"] = msg.text
+        seen["thanks_good"] = msg.good
         yield lambda: next(c for c in rt.controller.status().compartments
                            if c.id == dep.compartment_id).item_state is None
         seen["compartment_after"] = next(c for c in rt.controller.status().compartments
                                          if c.id == dep.compartment_id).state.value
+        seen["evaluations"] = _count(rt.store, "SELECT count(*) FROM outbox "
+                                     "WHERE kind = 'evaluation'")
 
-        # idle: a half-typed code is wiped and the terminal goes home by itself
-        tap(app.root.get_screen("message").children[0].children[0])  # 完成 Done
-        yield lambda: app.root.current == "home"
+        # idle: the countdown offers more time once; then home, and nothing personal is left
+        tap(msg.ids.done)
+        yield on("home")
         yield frames()
-        tap(app.root.get_screen("home").ids.pickup)
-        yield lambda: app.root.current == "pickup_code"
+        tap(home.ids.pickup)
+        yield on("pickup_start")
+        yield frames()
+        tap(app.root.get_screen("pickup_start").ids.use_code)
+        yield on("pickup_code")
         yield frames()
         for digit in "1234":
             tap(keypad(digit))
+        yield lambda: app._overlay is not None
         yield frames()
+        seen["countdown_text"] = app._overlay.ids.countdown.text
+        tap(app._overlay.ids.more_time)
+        yield lambda: app._overlay is None
+        seen["code_kept_after_more_time"] = app.root.get_screen("pickup_code").code
         started = time.monotonic()
-        yield lambda: app.root.current == "home"
+        yield on("home")
         seen["idle_reset_s"] = round(time.monotonic() - started, 1)
-        seen["code_after_idle"] = app.root.get_screen("pickup_code").code
-        seen["message_after_idle"] = msg.text
+        texts = "\n".join(t for s in app.root.screens for t in widget_texts(s))
+        seen["leftovers"] = [v for v in ("1234", CASE, applicant.name[0] + "*",
+                                         dep.compartment_id) if v in texts]
+        seen["pickup_flow_after_idle"] = app.pickup_flow is not None
+        control.disconnect()
+        server.stop()
         seen["done"] = True
 
     steps = scenario()
@@ -135,6 +196,7 @@ def main(data_dir: str) -> int:
         if wait is not None and not wait():
             if time.monotonic() > state["deadline"]:
                 seen["timed_out_at"] = wait.__code__.co_firstlineno
+                seen["screen"] = app.root.current
                 app.stop()
             return
         try:
@@ -148,6 +210,17 @@ def main(data_dir: str) -> int:
     app.run()
     print(json.dumps(seen, ensure_ascii=False))
     return 0 if seen.get("done") else 1
+
+
+def _count(store, sql: str) -> int | None:
+    """A count from the locker's store; None where the table does not exist (yet)."""
+    import sqlite3
+
+    with store.read() as conn:
+        try:
+            return conn.execute(sql).fetchone()[0]
+        except sqlite3.OperationalError:
+            return None
 
 
 if __name__ == "__main__":
