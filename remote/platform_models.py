@@ -101,6 +101,7 @@ class Guide:
     form: tuple[FormField, ...] = ()
     locker_pickup: bool = True  # the result may be collected from the 24h locker
     updated_at: datetime | None = None
+    keywords: tuple[str, ...] = ()  # everyday words people search by (领证, 退休, 开店)
 
 
 class CaseState(Enum):
@@ -145,6 +146,24 @@ class CaseProgress:
     missing_deadline: datetime | None = None
     promised_by: datetime | None = None
     masked_applicant: str = ""
+
+
+@dataclass(frozen=True)
+class LockerAssignment:
+    """What staff need to put a case's result into the locker: who may collect it.
+
+    Handed to signed-in staff only; the terminal keeps these values in memory for the
+    deposit (which stores keyed hashes and masked forms) and never writes them down.
+    """
+
+    case_no: str
+    item_name: str
+    applicant_name: str
+    applicant_id_number: str
+    phone: str
+    proxy_name: str = ""
+    proxy_id_number: str = ""
+    size_hint: str = "M"  # S, M, L or XL: the compartment size the result needs
 
 
 class DeliveryMethod(Enum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from remote.platform_models import CaseProgress, Guide, OutboundMessage
+from remote.platform_models import CaseProgress, Guide, LockerAssignment, OutboundMessage
 
 
 class PlatformError(Exception):
@@ -48,6 +48,13 @@ class Platform(ABC):
         The proof is the ID card's number or the last 6 characters of it.
         Raises CaseNotFound or IdentityMismatch.
         """
+
+    def locker_assignment(self, case_no: str) -> LockerAssignment:
+        """Who may collect a completed case's result (for a staff deposit).
+
+        Raises CaseNotFound, or PlatformRejected when the case is not ready for the locker.
+        """
+        raise PlatformRejected(f"this platform adapter does not hand out results ({case_no})")
 
     @abstractmethod
     def deliver(self, message: OutboundMessage) -> None:

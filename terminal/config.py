@@ -131,13 +131,20 @@ class MqttSection:
     host: str = "127.0.0.1"
     port: int = 1883
     username: str = ""
+    password: str = ""  # the environment variable below wins when set
     password_env: str = "KIOSK_MQTT_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
     tls: bool = False
     ca_file: str = ""
     cert_file: str = ""
     key_file: str = ""
+    tls_insecure: bool = False  # skip the broker host name check (never in production)
     keepalive_s: int = 30
     health_interval_s: float = 30.0
+    commands: bool = True  # obey signed commands from the centre on cmd/+
+    command_keys_file: str = ""  # centre public keys (JWKS); default <data_dir>/command_keys.json
+    command_max_ttl_s: float = 3600.0  # refuse commands valid for longer than this
+    command_leeway_s: float = 30.0  # clock skew allowed on issue and expiry times
+    event_interval_s: float = 1.0  # how often new audit rows are turned into events
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,7 @@ class DevicesSection:
     scanner_baud: int = 9600
     id_reader: str = "sim"  # GA/T 467 reader: a serial device path, "sim" or "none"
     id_reader_baud: int = 115200
+    camera: str = "sim"  # the document camera (高拍仪): "sim" or "none"
     card_timeout_s: float = 30.0  # how long the card screen waits (x2 in elderly mode)
     door_close_timeout_s: float = 90.0  # how long "close the door" waits before a reminder
 
@@ -286,9 +294,32 @@ def _validate(cfg: Config) -> None:
     if bus.response_timeout_s <= 0 or bus.poll_interval_s <= 0:
         raise ConfigError("bus: timeouts and intervals must be positive")
     _validate_identity(cfg)
+    _validate_mqtt(cfg)
     dv = cfg.devices
     if dv.card_timeout_s <= 0 or dv.door_close_timeout_s <= 0:
         raise ConfigError("devices: card_timeout_s and door_close_timeout_s must be positive")
+    if dv.camera not in ("sim", "none"):
+        raise ConfigError(f"devices.camera: must be \"sim\" or \"none\", not {dv.camera!r}")
+    if cfg.terminal.idle_s <= 0 or cfg.terminal.idle_warn_s <= 0:
+        raise ConfigError("terminal: idle_s and idle_warn_s must be positive")
+
+
+def _validate_mqtt(cfg: Config) -> None:
+    m = cfg.mqtt
+    if not 1 <= m.port <= 65535:
+        raise ConfigError(f"mqtt.port: must be 1..65535, not {m.port}")
+    if bool(m.cert_file) != bool(m.key_file):
+        raise ConfigError("mqtt.cert_file, mqtt.key_file: give both or neither")
+    if m.tls_insecure and not (m.tls or m.ca_file):
+        raise ConfigError("mqtt.tls_insecure: only meaningful with tls")
+    positive = {"mqtt.keepalive_s": m.keepalive_s, "mqtt.health_interval_s": m.health_interval_s,
+                "mqtt.command_max_ttl_s": m.command_max_ttl_s,
+                "mqtt.event_interval_s": m.event_interval_s}
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{key}: must be positive, not {value}")
+    if m.command_leeway_s < 0:
+        raise ConfigError("mqtt.command_leeway_s: must be 0 or more")
 
 
 def _validate_identity(cfg: Config) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from hardware.document_camera import DocumentCamera
+from hardware.drivers.document_camera_sim import SimDocumentCamera
 from hardware.drivers.gat467_reader import Gat467Reader, ReaderSettings
 from hardware.drivers.id_reader_sim import SimIdReader
 from hardware.drivers.scanner_sim import SerialScannerSim
@@ -32,6 +34,7 @@ class Devices:
     id_reader: IdCardReader | None = None
     scanner_sim: SerialScannerSim | None = None
     id_reader_sim: SimIdReader | None = None
+    camera: DocumentCamera | None = None
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -44,6 +47,8 @@ class Devices:
         if self.id_reader is not None:
             self.id_reader.cancel()
             self.id_reader.close()
+        if self.camera is not None:
+            self.camera.close()
         if self.scanner_sim is not None:
             self.scanner_sim.close()
         if self.id_reader_sim is not None:
@@ -68,4 +73,6 @@ def open_devices(cfg: Config) -> Devices:
         log.info("simulated ID-card reader on %s", link)
     if link != NONE:
         devices.id_reader = Gat467Reader(ReaderSettings(link=link, baud=dv.id_reader_baud))
+    if dv.camera == SIM:
+        devices.camera = SimDocumentCamera()
     return devices
