@@ -19,6 +19,8 @@ from locker.store import Store, from_iso, to_iso
 log = logging.getLogger(__name__)
 
 AlarmListener = Callable[[Alarm], None]
+AlarmHook = Callable[[sqlite3.Connection, Alarm], None]
+"""Runs inside the raising transaction (e.g. the platform outbox's ALARM message)."""
 
 SEVERITY = {
     AlarmType.DOOR_FORCED: Severity.CRITICAL,
@@ -38,8 +40,9 @@ def _alarm(row: sqlite3.Row) -> Alarm:
 class AlarmBook:
     """Raises and clears alarms inside the caller's transaction; one active alarm per place."""
 
-    def __init__(self, store: Store, audit: AuditLog) -> None:
+    def __init__(self, store: Store, audit: AuditLog, on_raise: AlarmHook | None = None) -> None:
         self._store = store
+        self._on_raise = on_raise
         self._audit = audit
         self._listeners: list[AlarmListener] = []
         self._lock = threading.Lock()
@@ -69,6 +72,8 @@ class AlarmBook:
                            unit=unit, detail=detail)
         alarm = _alarm(conn.execute("SELECT * FROM alarms WHERE id = ?",
                                     (cur.lastrowid,)).fetchone())
+        if self._on_raise is not None:
+            self._on_raise(conn, alarm)
         self._store.after_commit(lambda: self._notify(alarm))
         return alarm
 

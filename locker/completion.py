@@ -27,6 +27,7 @@ from locker.models import (
     TaskKind,
 )
 from locker.pickup_codes import PickupCodes
+from locker.platform_news import PlatformNews
 from locker.records import get_compartment, get_item, item_in, set_compartment, set_item
 from locker.records import vacated_state as vacated
 from locker.settings import LockerSettings
@@ -47,8 +48,9 @@ class Finisher:
 
     def __init__(self, audit: AuditLog, alarms: AlarmBook, codes: PickupCodes,
                  settings: LockerSettings, after_commit: Callable[[Callable[[], None]], None],
-                 on_complete: Callable[[], None]) -> None:
+                 on_complete: Callable[[], None], news: PlatformNews | None = None) -> None:
         self._audit = audit
+        self._news = news  # tells the platform (outbox) in the same transaction
         self._alarms = alarms
         self._codes = codes
         self._settings = settings
@@ -77,6 +79,8 @@ class Finisher:
                 set_item(conn, item.id, ItemState.STORED, now, deposited_at=now,
                          expires_at=expires)
                 set_compartment(conn, comp.id, now, state=CompartmentState.OCCUPIED)
+                if self._news is not None:
+                    self._news.deposited(conn, item, now, expires)
                 decision = "stored"
         elif kind is IntentKind.PICKUP and item is not None:
             if occupied:
@@ -86,6 +90,8 @@ class Finisher:
             else:
                 set_item(conn, item.id, ItemState.COLLECTED, now)
                 set_compartment(conn, comp.id, now, state=vacated(comp))
+                if self._news is not None:
+                    self._news.collected(conn, item, intent, now)
                 decision = "collected"
         elif kind is IntentKind.RETRIEVE and item is not None:
             if occupied:
@@ -96,6 +102,8 @@ class Finisher:
                 set_compartment(conn, comp.id, now, state=vacated(comp))
                 staff = intent.actor.removeprefix("staff:")
                 staff_tasks.resolve_for_item(conn, audit, now, item.id, staff, "item retrieved")
+                if self._news is not None:
+                    self._news.retrieved(conn, item, intent, now)
                 decision = "retrieved"
         else:
             self.check_sensors(conn, intent.compartment_id, occupied, now, intent.id)

@@ -123,6 +123,16 @@ class LockerController:
         """Call `listener(alarm)` after every alarm raise and clear has committed."""
         self._parts.alarms.add_listener(listener)
 
+    def record_audit(self, actor: str, action: str, compartment_id: str | None = None,
+                     **detail: Any) -> int:
+        """Audit an action decided outside the locker (a remote command); its chain `seq`.
+
+        `detail` must hold no personal data, as for every audit row.
+        """
+        with self._parts.store.transaction() as conn:
+            return self._parts.audit.append(conn, self._now(), actor, action, compartment_id,
+                                            **detail)
+
     # -- operations -------------------------------------------------------------------------
 
     def deposit(self, case_no: str, applicant_id_number: str, applicant_name: str, phone: str,

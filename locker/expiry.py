@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from locker.audit import SYSTEM, AuditLog
 from locker.models import ItemState, Notice, NoticeKind
+from locker.platform_news import PlatformNews
 from locker.records import items_in_state, set_item
 from locker.settings import LockerSettings
 from locker.store import Store, from_iso, to_iso
@@ -25,8 +26,10 @@ def _notice(row: sqlite3.Row) -> Notice:
 class Expiry:
     """Runs from a periodic job (e.g. once a minute); every call is idempotent."""
 
-    def __init__(self, store: Store, audit: AuditLog, settings: LockerSettings) -> None:
+    def __init__(self, store: Store, audit: AuditLog, settings: LockerSettings,
+                 news: PlatformNews | None = None) -> None:
         self._store = store
+        self._news = news
         self._audit = audit
         self._settings = settings
 
@@ -69,6 +72,8 @@ class Expiry:
                 self._audit.append(conn, now, SYSTEM, "item.expired", item.compartment_id,
                                    item=item.id)
                 self._record(conn, item.id, NoticeKind.EXPIRED, item.expires_at, now)
+                if self._news is not None:
+                    self._news.expired(conn, item, now)
                 expired.append(item.id)
         return expired
 

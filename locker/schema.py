@@ -160,7 +160,50 @@ CREATE TABLE staff (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# V3: the platform outbox (DESIGN §3, §7): one row per message, sealed body (AES-GCM, see
+# sealing.py), attachments beside it; kept until acknowledged, rejected ones kept and flagged.
+# Who collected a pickup (applicant or proxy), and the delivery receipts (送达回执) written when
+# a pickup completes.
+_V3 = """
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    case_no TEXT NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'delivered', 'rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    done_at TEXT
+);
+CREATE INDEX outbox_pending ON outbox(case_no, seq) WHERE state = 'pending';
+CREATE TABLE outbox_attachments (
+    seq INTEGER NOT NULL REFERENCES outbox(seq),
+    idx INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (seq, idx)
+);
+CREATE TABLE pickup_collectors (
+    intent_id INTEGER PRIMARY KEY REFERENCES intents(id),
+    collector TEXT NOT NULL
+);
+CREATE TABLE delivery_receipts (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    case_no TEXT NOT NULL,
+    method TEXT NOT NULL,
+    recipient_masked_name TEXT NOT NULL,
+    proxy_masked_name TEXT NOT NULL DEFAULT '',
+    delivered_at TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    compartment_id TEXT NOT NULL
+);
+CREATE INDEX delivery_receipts_case ON delivery_receipts(case_no, delivered_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 """Migration i brings the database from user_version i to i + 1; never edit a released one."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

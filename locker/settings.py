@@ -54,10 +54,13 @@ class LockerSettings:
     unlock_timeout_s: float = 2.0
     read_timeout_s: float = 2.0
     confirm_poll_s: float = 0.1
+    terminal_id: str = "T0001"  # names the terminal in platform messages and delivery receipts
 
     def __post_init__(self) -> None:
         if not isinstance(self.hash_key, bytes) or len(self.hash_key) < MIN_KEY_BYTES:
             raise ValueError(f"hash_key: must be at least {MIN_KEY_BYTES} bytes of secret")
+        if not self.terminal_id.strip() or ":" in self.terminal_id:
+            raise ValueError("terminal_id: required, without ':'")
         ids = [c.id for c in self.layout]
         if len(set(ids)) != len(ids):
             raise ValueError("layout: compartment ids must be unique")

@@ -1,61 +1,44 @@
-"""The terminal's MQTT link (paho-mqtt 2.x): availability, birth, state, alarms and events.
+"""The terminal's MQTT link (paho-mqtt 2.x): availability, birth, state, alarms, events, commands.
 
 paho's network thread (`loop_start`) does all socket work and reconnects with back-off; no
 call here blocks the caller for the network. Alarms and events go through the on-disk outbox
 and are published by one sender thread, in order, with at most `max_inflight` unacknowledged;
 a row is deleted only when its PUBACK arrives. After a reconnect, paho itself resends what was
 in flight and the sender waits for those acks before sending newer rows, so order holds.
-Callbacks only put notes on a queue: paho holds its own locks while calling them.
+`seq` is taken and the message handed to paho under one lock, so whatever thread publishes,
+the broker receives `seq` in increasing order. Callbacks only put notes on a queue (or hand a
+command to its handler, which queues it): paho holds its own locks while calling them.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import os
-import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from locker.models import Alarm
 from locker.reports import CompartmentStatus
 from remote import mqtt_topics as mt
-from remote.mqtt_outbox import MqttOutbox
+from remote.mqtt_client import MqttSettings, make_client
+from remote.mqtt_outbox import MqttOutbox, OutboxRow
+from remote.mqtt_sender import OutboxSender
 from remote.mqtt_session import SessionCounter
 
 log = logging.getLogger(__name__)
 
+__all__ = ["BirthSource", "CommandHandler", "MqttLink", "MqttSettings"]
+
 BirthSource = Callable[[], Mapping[str, Any]]
 """Returns the `birth` body (see `mqtt_topics.birth_body`), called at every connect."""
 
-
-@dataclass(frozen=True)
-class MqttSettings:
-    """Where and how to connect; TLS is used when `tls` is set or a CA file is given."""
-
-    host: str
-    centre_id: str
-    terminal_id: str
-    data_dir: str | os.PathLike[str]
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    keepalive: int = 30
-    reconnect_min_delay: int = 1
-    reconnect_max_delay: int = 60
-    max_inflight: int = 10
-    stop_timeout: float = 5.0
+CommandHandler = Callable[[str, bytes, bool], None]
+"""Gets `(req_id, payload, retained)` of each `cmd/{req_id}` on paho's thread: queue, return."""
 
 
 class MqttLink:
@@ -77,9 +60,9 @@ class MqttLink:
         self._connected = threading.Event()
         self._disconnected = threading.Event()
         self._disconnected.set()
-        self._emptied = threading.Condition()
-        self._notes: queue.Queue[tuple[str, int]] = queue.Queue()
-        self._sender = threading.Thread(target=self._send_loop, name="mqtt-outbox", daemon=True)
+        self._sender = OutboxSender(self.outbox, self._publish_row, self._connected.is_set,
+                                    settings.max_inflight)
+        self._commands: CommandHandler | None = None
         self._client = self._make_client()
         self._started = False
 
@@ -105,8 +88,7 @@ class MqttLink:
 
     def flush(self, timeout: float) -> bool:
         """Block up to `timeout` s until every queued alarm and event has been acknowledged."""
-        with self._emptied:
-            return self._emptied.wait_for(lambda: self.outbox.depth() == 0, timeout)
+        return self._sender.flush(timeout)
 
     @property
     def connected(self) -> bool:
@@ -132,10 +114,15 @@ class MqttLink:
                 log.warning("offline status not acknowledged before disconnect")
         self._client.disconnect()
         self._client.loop_stop()
-        self._notes.put(("stop", 0))
-        self._sender.join(self.settings.stop_timeout)
+        self._sender.stop(self.settings.stop_timeout)
         self.outbox.close()
         self._started = False
+
+    def set_command_handler(self, handler: CommandHandler) -> None:
+        """Subscribe to this terminal's `cmd/+` (at every connect) and hand commands over."""
+        self._commands = handler
+        if self._connected.is_set():
+            self._client.subscribe(self.topics.cmd_filter, qos=1)
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -150,7 +137,7 @@ class MqttLink:
             else:
                 self._active.pop(alarm.id, None)
         self.outbox.put(mt.alarm_key(alarm), self.topics.alarm, mt.alarm_body(alarm))
-        self._notes.put(("queued", 0))
+        self._sender.note("queued")
         if self._connected.is_set():
             self._publish_active()
 
@@ -168,8 +155,25 @@ class MqttLink:
         event_id = event_id or uuid.uuid4().hex
         body = mt.event_body(event_id, kind, compartment=compartment, detail=detail)
         self.outbox.put(f"event:{event_id}", self.topics.event, body)
-        self._notes.put(("queued", 0))
+        self._sender.note("queued")
         return event_id
+
+    def publish_events(self, bodies: Iterable[Mapping[str, Any]],
+                       cursor: tuple[str, int] | None = None) -> int:
+        """Queue built event bodies (`mqtt_topics.event_body`) and move `cursor` atomically.
+
+        The cursor (a name and a position in the source, e.g. the audit log) commits with the
+        rows, so a crash can neither lose nor repeat an event. Returns how many were new.
+        """
+        rows = [(f"event:{b['id']}", self.topics.event, dict(b)) for b in bodies]
+        added = self.outbox.put_many(rows, cursor)
+        if added:
+            self._sender.note("queued")
+        return added
+
+    def event_cursor(self, name: str) -> int | None:
+        """Where the event source `name` was last read up to (None: never)."""
+        return self.outbox.cursor(name)
 
     def publish_compartment(self, status: CompartmentStatus) -> None:
         """Publish a compartment's state (retained); remembered for the next connect."""
@@ -186,15 +190,21 @@ class MqttLink:
         self._publish_json(self.topics.health, body, qos=0, retain=False)
         return True
 
-    def publish_cmd_ack(self, req_id: str, result: str, reason: str = "") -> None:
-        """Answer command `req_id` (QoS 1, not retained)."""
-        self._publish_json(self.topics.cmd_ack(req_id), mt.cmd_ack_body(req_id, result, reason),
-                           qos=1, retain=False)
+    def publish_cmd_ack(self, req_id: str, result: str, reason: str = "",
+                        earlier: Mapping[str, str] | None = None) -> None:
+        """Answer command `req_id` (QoS 1, not retained); `earlier`: a repeat's first answer."""
+        self._publish_json(self.topics.cmd_ack(req_id),
+                           mt.cmd_ack_body(req_id, result, reason, earlier), qos=1, retain=False)
 
     def rebirth(self) -> None:
         """Publish `birth` again (the `rebirth` command)."""
         if self._connected.is_set():
             self._publish_json(self.topics.birth, self._birth(), qos=1, retain=True)
+
+    def republish_state(self) -> None:
+        """Publish the retained `alarm/active` and every known compartment again."""
+        if self._connected.is_set():
+            self._publish_state()
 
     def outbox_depth(self) -> int:
         """Alarms and events not yet acknowledged by the broker."""
@@ -203,28 +213,29 @@ class MqttLink:
     # -- internals ----------------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        s = self.settings
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.terminal_id,
-                             protocol=mqtt.MQTTv311, clean_session=True)
-        client.will_set(self.topics.status, mt.status_payload(False), qos=1, retain=True)
-        if s.username is not None:
-            client.username_pw_set(s.username, s.password)
-        if s.tls or s.ca_file:
-            client.tls_set(ca_certs=s.ca_file, certfile=s.cert_file, keyfile=s.key_file)
-        client.reconnect_delay_set(s.reconnect_min_delay, s.reconnect_max_delay)
-        client.max_inflight_messages_set(max(20, s.max_inflight * 2))
+        client = make_client(self.settings, self.topics)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_message = self._on_message
         return client
-
-    def _stamped(self, body: Mapping[str, Any]) -> bytes:
-        with self._seq_lock:
-            return mt.encode(mt.stamp(body, self._session, next(self._seq)))
 
     def _publish_json(self, topic: str, body: Mapping[str, Any], *, qos: int,
                       retain: bool) -> mqtt.MQTTMessageInfo:
-        return self._client.publish(topic, self._stamped(body), qos=qos, retain=retain)
+        """Stamp and hand to paho under one lock: `seq` order is publish order."""
+        with self._seq_lock:
+            payload = mt.encode(mt.stamp(body, self._session, next(self._seq)))
+            return self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _publish_row(self, row: OutboxRow) -> mqtt.MQTTMessageInfo:
+        return self._publish_json(row.topic, row.body, qos=row.qos, retain=False)
+
+    def _publish_state(self) -> None:
+        self._publish_active()
+        with self._state_lock:
+            compartments = list(self._compartments.items())
+        for cid, body in compartments:
+            self._publish_json(self.topics.compartment(cid), body, qos=1, retain=True)
 
     def _publish_active(self) -> None:
         with self._state_lock:
@@ -241,63 +252,35 @@ class MqttLink:
             self._session = session
             self._seq = itertools.count(1)
         client.publish(self.topics.status, mt.status_payload(True), qos=1, retain=True)
+        if self._commands is not None:
+            client.subscribe(self.topics.cmd_filter, qos=1)
         try:
             birth = self._birth()
         except Exception:
             log.exception("birth source failed; publishing an empty birth")
             birth = {}
         self._publish_json(self.topics.birth, birth, qos=1, retain=True)
-        self._publish_active()
-        with self._state_lock:
-            compartments = list(self._compartments.items())
-        for cid, body in compartments:
-            self._publish_json(self.topics.compartment(cid), body, qos=1, retain=True)
+        self._publish_state()  # all retained state is on its way before anyone hears "connected"
         self._disconnected.clear()
         self._connected.set()
-        self._notes.put(("connected", 0))
+        self._sender.note("connected")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
                        properties: Any) -> None:
         self._connected.clear()
         self._disconnected.set()
-        self._notes.put(("disconnected", 0))
+        self._sender.note("disconnected")
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason_code: Any,
                     properties: Any) -> None:
-        self._notes.put(("ack", mid))
+        self._sender.note("ack", mid)
 
-    def _send_loop(self) -> None:
-        """Owns the in-flight map: publishes outbox rows and deletes them on PUBACK."""
-        inflight: dict[int, int] = {}  # mid -> outbox seq, in send order
-        last_seq = 0
-        resending = False  # after a reconnect paho resends `inflight` itself; wait for it
-        while True:
-            note, mid = self._notes.get()
-            if note == "stop":
-                return
-            if note == "connected":
-                resending = bool(inflight)
-            elif note == "ack":
-                seq = inflight.pop(mid, None)
-                if seq is not None:
-                    self.outbox.delete(seq)
-                    with self._emptied:
-                        self._emptied.notify_all()
-                if not inflight:
-                    resending = False
-            if resending or not self._connected.is_set():
-                continue
-            last_seq = self._drain(inflight, last_seq)
-
-    def _drain(self, inflight: dict[int, int], last_seq: int) -> int:
-        room = self.settings.max_inflight - len(inflight)
-        if room <= 0:
-            return last_seq
-        for row in self.outbox.after(last_seq, room):
-            info = self._client.publish(row.topic, self._stamped(row.body), qos=row.qos)
-            if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-                log.warning("outbox publish failed (%s); will retry", info.rc)
-                break
-            inflight[info.mid] = row.seq
-            last_seq = row.seq
-        return last_seq
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        prefix = self.topics.root + "/cmd/"
+        handler = self._commands
+        if handler is None or not msg.topic.startswith(prefix):
+            return
+        try:
+            handler(msg.topic[len(prefix):], bytes(msg.payload), bool(msg.retain))
+        except Exception:  # a failing handler must not take paho's thread down
+            log.exception("command on %s not handled", msg.topic)

@@ -2,6 +2,8 @@
 
 Rows are sent in insertion order and deleted only after the broker's PUBACK. Each row has a
 unique `key` (the de-duplication id), so enqueueing the same transition twice stores it once.
+A source read incrementally (the audit log, for events) keeps its read position here as a named
+cursor, moved in the same transaction as the rows it produced.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ CREATE TABLE IF NOT EXISTS mqtt_outbox (
     topic TEXT NOT NULL,
     body TEXT NOT NULL,
     qos INTEGER NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS mqtt_cursor (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
 """
 
 
@@ -48,7 +54,7 @@ class MqttOutbox:
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute(_SCHEMA)
+        self._conn.executescript(_SCHEMA)
 
     def put(self, key: str, topic: str, body: dict[str, Any], qos: int = 1) -> bool:
         """Store a message; False if a message with this key is already waiting."""
@@ -57,6 +63,36 @@ class MqttOutbox:
                 "INSERT OR IGNORE INTO mqtt_outbox (key, topic, body, qos) VALUES (?, ?, ?, ?)",
                 (key, topic, json.dumps(body, ensure_ascii=False), qos))
             return cur.rowcount == 1
+
+    def put_many(self, rows: list[tuple[str, str, dict[str, Any]]],
+                 cursor: tuple[str, int] | None = None, qos: int = 1) -> int:
+        """Store `(key, topic, body)` rows and set `cursor` in one transaction; how many new."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                added = 0
+                for key, topic, body in rows:
+                    cur = self._conn.execute(
+                        "INSERT OR IGNORE INTO mqtt_outbox (key, topic, body, qos) "
+                        "VALUES (?, ?, ?, ?)", (key, topic, json.dumps(body, ensure_ascii=False),
+                                                qos))
+                    added += cur.rowcount
+                if cursor is not None:
+                    self._conn.execute(
+                        "INSERT INTO mqtt_cursor (name, position) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET position = excluded.position", cursor)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return added
+
+    def cursor(self, name: str) -> int | None:
+        """The position last stored for `name` (None: never set)."""
+        with self._lock:
+            row = self._conn.execute("SELECT position FROM mqtt_cursor WHERE name = ?",
+                                     (name,)).fetchone()
+        return None if row is None else row[0]
 
     def after(self, seq: int, limit: int) -> list[OutboxRow]:
         """Up to `limit` rows with a sequence number above `seq`, oldest first."""

@@ -202,8 +202,15 @@ def event_body(event_id: str, kind: str, *, compartment: str | None = None,
             "ts": rfc3339(ts)}
 
 
-def cmd_ack_body(req_id: str, result: str, reason: str = "") -> dict[str, Any]:
-    """The answer to command `req_id`: accepted, done, rejected or failed."""
+def cmd_ack_body(req_id: str, result: str, reason: str = "",
+                 earlier: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The answer to command `req_id`: accepted, done, rejected or failed.
+
+    A repeated `req_id` is rejected as `replayed`, with the first answer in `earlier`.
+    """
     if result not in ACK_RESULTS:
         raise ValueError(f"unknown ack result: {result!r}")
-    return {"req_id": req_id, "result": result, "reason": reason}
+    body: dict[str, Any] = {"req_id": req_id, "result": result, "reason": reason}
+    if earlier is not None:
+        body["earlier"] = {"result": earlier["result"], "reason": earlier.get("reason", "")}
+    return body

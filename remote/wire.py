@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import types
 import typing
 from datetime import UTC, datetime
@@ -85,10 +86,16 @@ def _decode(tp: Any, data: Any, where: str) -> Any:
     return data
 
 
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    """The resolved field types of a record class (resolving them is slow: once per class)."""
+    return typing.get_type_hints(cls)
+
+
 def _decode_record(cls: Any, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected an object")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name in data:

@@ -1,71 +1,34 @@
-"""Render the terminal's screens to PNG under Xvfb: normal and elderly mode (docs/screenshots/).
+"""Render every screen of the terminal to PNG under Xvfb (docs/screenshots/).
 
+The UI scenarios take the pictures on their way through the app (normal, elderly and English
+where it matters), so the screenshots show real states reached by real touches.
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python scripts/screenshots.py
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from terminal.app_runner import prepare_kivy  # noqa: E402
-from terminal.config import load_config  # noqa: E402
-
 OUT = ROOT / "docs" / "screenshots"
+SCENARIOS = ("pickup_scenario.py", "services_scenario.py")
 
 
-def main() -> None:
-    """Open the app on a temporary data dir, step through the screens, save PNGs."""
-    tmp = Path(tempfile.mkdtemp())
-    cfg_file = tmp / "shots.toml"
-    cfg_file.write_text(f'[terminal]\ndata_dir = "{tmp}"\nwindow = "1280x800"\n', encoding="utf-8")
-    cfg = load_config(cfg_file)
-    prepare_kivy(cfg)
-    from kivy.clock import Clock
-
-    from terminal.app import KioskApp
-    from terminal.composition import open_locker
-
-    app = KioskApp(cfg, open_locker)
-    OUT.mkdir(parents=True, exist_ok=True)
-    steps = []
-
-    def shot(name: str):
-        def take() -> None:
-            produced = app.root_window.screenshot(str(OUT / f"{name}.png"))
-            Path(produced).replace(OUT / f"{name}.png")  # Kivy appends a counter
-        return take
-
-    def pickup_screen() -> None:
-        app.root.current = "pickup_code"
-        app.root.get_screen("pickup_code").code = "1234"
-
-    def wrong_code() -> None:
-        app.pickup("00000000")
-
-    for mode, elderly in (("normal", False), ("elderly", True)):
-        steps += [lambda e=elderly: app.set_elderly(e), lambda: None,
-                  shot(f"home_{mode}"), pickup_screen, lambda: None, shot(f"pickup_code_{mode}"),
-                  wrong_code, lambda: None, lambda: None, shot(f"pickup_denied_{mode}"),
-                  app.go_home]
-    steps.append(app.stop)
-
-    def run_next(_dt: float) -> None:
-        if app.runtime is None:  # wait for the locker to open before the first shot
-            Clock.schedule_once(run_next, 0.2)
-            return
-        if steps:
-            steps.pop(0)()
-            Clock.schedule_once(run_next, 0.6)
-
-    Clock.schedule_once(run_next, 1.0)
-    app.run()
-    print("\n".join(str(p) for p in sorted(OUT.glob("*.png"))))
+def main() -> int:
+    """Run each scenario with the screenshot folder; fail if one fails."""
+    for script in SCENARIOS:
+        with tempfile.TemporaryDirectory() as tmp:
+            done = subprocess.run([sys.executable, str(ROOT / "tests" / "ui" / script), tmp,
+                                   str(OUT)], check=False, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
+                return 1
+    print(f"screenshots in {OUT}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -58,6 +58,9 @@ class KioskApp(App):
         self.idle = IdleWatch(config.terminal.idle_s, config.terminal.idle_warn_s)
         self._overlay: IdleOverlay | None = None
         self.pickup_flow: PickupFlow | None = None
+        self.platform: Any = None
+        self.guide_index: Any = None
+        self._guide_waiters: list[Callable[[bool], None]] = []
         self.title = "政务服务自助终端"
 
     # -- kv helpers ------------------------------------------------------------------------
@@ -103,6 +106,12 @@ class KioskApp(App):
 
     def _open_all(self) -> tuple[Any, Any, BaseException | None]:
         devices = self._open_devices(self.cfg) if self._open_devices else None
+        try:
+            from terminal.platform_setup import open_platform
+
+            self.platform = open_platform(self.cfg)
+        except Exception:  # guides and queries show that they are unavailable
+            log.exception("the platform adapter could not be opened")
         try:
             return devices, self._open_locker(self.cfg), None
         except Exception as err:  # the locker down: guides and queries still work
@@ -174,6 +183,38 @@ class KioskApp(App):
             card_timeout_s=dv.card_timeout_s * factor,
             close_timeout_s=dv.door_close_timeout_s)
         return self.pickup_flow
+
+    # -- guides and declarations -----------------------------------------------------------
+    def ensure_guides(self, ready: Callable[[bool], None]) -> None:
+        """Build the guide index once (on the worker); `ready(ok)` on the UI thread."""
+        if self.guide_index is not None:
+            ready(True)
+            return
+        self._guide_waiters.append(ready)
+        if len(self._guide_waiters) > 1:
+            return
+
+        def build() -> Any:
+            from terminal.guide_search import GuideIndex
+
+            if self.platform is None:
+                raise RuntimeError("no platform adapter")
+            return GuideIndex(self.platform.guides())
+
+        def built(index: Any, error: BaseException | None) -> None:
+            self.guide_index = index
+            waiters, self._guide_waiters = self._guide_waiters, []
+            for waiter in waiters:
+                waiter(error is None)
+
+        self.background.submit(build, built)
+
+    def start_declaration(self, guide: Any) -> None:
+        """Self-declaration of one service item: its form first."""
+        if guide is None or not self.root.has_screen("declare_form"):
+            return
+        self.root.get_screen("declare_form").start(guide)
+        self.go("declare_form")
 
     # -- idle reset ------------------------------------------------------------------------
     def _touched(self, *_args: Any) -> None:

@@ -22,6 +22,8 @@ from locker.models import Size
 from locker.reconcile import Decision
 from locker.settings import CompartmentSpec, LockerSettings
 from locker.store import Store
+from remote.platform_port import Platform
+from remote.platform_sender import OutboxSender
 from terminal import identity_setup
 from terminal.config import Config
 
@@ -58,7 +60,7 @@ def locker_settings(cfg: Config, profiles: dict[int, BoardProfile]) -> LockerSet
                           reminder_hours_before=lk.reminder_hours_before,
                           door_left_open_s=lk.door_left_open_s,
                           door_open_confirm_s=lk.door_open_confirm_s,
-                          jam_retries=lk.jam_retries)
+                          jam_retries=lk.jam_retries, terminal_id=cfg.terminal.id)
 
 
 @dataclass
@@ -73,6 +75,8 @@ class LockerRuntime:
     sim: SimBus | None = None
     sim_endpoint: Endpoint | None = None
     mqtt: Any = None  # terminal.mqtt_setup.MqttRuntime when [mqtt] enabled
+    platform: Platform | None = None  # the [platform] adapter the outbox is delivered through
+    sender: OutboxSender | None = None  # drains the controller's outbox into `platform`
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -82,6 +86,11 @@ class LockerRuntime:
         self._closed = True
         if self.mqtt is not None:
             self.mqtt.close()
+        close_platform = getattr(self.platform, "close", None)
+        if close_platform is not None:
+            close_platform()  # first: ends a delivery's back-off wait at once
+        if self.sender is not None:
+            self.sender.close()
         self.controller.close()
         self.bus.close()
         if self.sim_endpoint is not None:
@@ -95,6 +104,24 @@ def _start_sim(cfg: Config, profiles: dict[int, BoardProfile]) -> tuple[SimBus, 
     link = endpoint.start()
     log.info("simulated lock bus (%d boards) on %s", len(profiles), link)
     return sim, endpoint, link
+
+
+def _start_sender(cfg: Config, controller: LockerController,
+                  ) -> tuple[Platform | None, OutboxSender | None]:
+    """The platform adapter and the thread that delivers the outbox through it (DESIGN §3).
+
+    An adapter that cannot be opened does not stop the locker: messages wait in the outbox.
+    """
+    from terminal.platform_setup import open_platform
+
+    try:
+        platform = open_platform(cfg)
+    except Exception:
+        log.exception("platform adapter not opened: the outbox keeps every message")
+        return None, None
+    sender = OutboxSender(controller.outbox, platform)
+    controller.outbox.add_listener(sender.notify)  # an enqueue wakes it at once
+    return platform, sender.start()
 
 
 def open_locker(cfg: Config) -> LockerRuntime:
@@ -119,6 +146,7 @@ def open_locker(cfg: Config) -> LockerRuntime:
     controller = LockerController(store, bus, settings, **identity_setup.controller_options(cfg))
     decisions = controller.start()
     runtime = LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
+    runtime.platform, runtime.sender = _start_sender(cfg, controller)
     if cfg.mqtt.enabled:
         from terminal.mqtt_setup import start_mqtt
 

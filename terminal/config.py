@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
@@ -161,6 +162,26 @@ class DevicesSection:
 
 
 @dataclass(frozen=True)
+class PlatformSection:
+    """The government platform (DESIGN §7): `local` (embedded, the default) or `http`."""
+
+    adapter: str = "local"
+    base_url: str = ""  # http adapter: e.g. https://platform.example.gov.cn/api
+    token: str = ""  # prefer the environment variable below; never commit a token
+    token_env: str = "KIOSK_PLATFORM_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+    connect_timeout_s: float = 3.05
+    read_timeout_s: float = 10.0
+    retries: int = 2  # repeats of one call after network errors and 5xx, with back-off
+    backoff_s: float = 0.5  # first wait between repeats; doubles each time
+    ca_file: str = ""  # CA bundle for the platform's TLS certificate; default: system store
+    allow_http: bool = False  # plain http to a host other than loopback (never in production)
+
+    def resolved_token(self) -> str:
+        """The token: the environment variable when set, else `token`."""
+        return os.environ.get(self.token_env) or self.token
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -173,6 +194,7 @@ class Config:
     staff: StaffSection = field(default_factory=StaffSection)
     mqtt: MqttSection = field(default_factory=MqttSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
+    platform: PlatformSection = field(default_factory=PlatformSection)
     source: str = "embedded defaults"
 
     @property
@@ -294,6 +316,7 @@ def _validate(cfg: Config) -> None:
     if bus.response_timeout_s <= 0 or bus.poll_interval_s <= 0:
         raise ConfigError("bus: timeouts and intervals must be positive")
     _validate_identity(cfg)
+    _validate_platform(cfg.platform)
     _validate_mqtt(cfg)
     dv = cfg.devices
     if dv.card_timeout_s <= 0 or dv.door_close_timeout_s <= 0:
@@ -348,6 +371,37 @@ def _validate_identity(cfg: Config) -> None:
         raise ConfigError("receipts: valid_days and leeway_s must be 0 or more")
     if len(rc.kid) > 64:
         raise ConfigError("receipts.kid: at most 64 characters")
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _validate_platform(pf: PlatformSection) -> None:
+    if pf.adapter not in ("local", "http"):
+        raise ConfigError(f"platform.adapter: must be local or http, not {pf.adapter!r}")
+    for key in ("connect_timeout_s", "read_timeout_s"):
+        if getattr(pf, key) <= 0:
+            raise ConfigError(f"platform.{key}: must be positive, not {getattr(pf, key)}")
+    if not 0 <= pf.retries <= 10:
+        raise ConfigError(f"platform.retries: must be 0..10, not {pf.retries}")
+    if pf.backoff_s < 0:
+        raise ConfigError(f"platform.backoff_s: must be 0 or more, not {pf.backoff_s}")
+    if pf.adapter != "http":
+        return
+    url = urlsplit(pf.base_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"platform.base_url: must be an http(s) URL with a host, "
+                          f"not {pf.base_url!r}")
+    if url.scheme == "http" and url.hostname not in _LOOPBACK and not pf.allow_http:
+        raise ConfigError("platform.base_url: plain http sends the token in the clear; use "
+                          "https (or set platform.allow_http = true on an isolated network)")
+    if url.username or url.password:
+        raise ConfigError("platform.base_url: no credentials in the URL; use the token")
+    if pf.ca_file and not Path(pf.ca_file).expanduser().is_file():
+        raise ConfigError(f"platform.ca_file: no such file {pf.ca_file!r}")
+    if not pf.resolved_token():
+        raise ConfigError(f"platform.token: not set; put the token in the environment "
+                          f"variable {pf.token_env} (or platform.token)")
 
 
 def load_config(path: str | Path | None = None) -> Config:

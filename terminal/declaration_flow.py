@@ -68,9 +68,15 @@ def check_field(spec: FormField, value: str) -> FieldError | None:
 def shown_value(spec: FormField, value: str) -> str:
     """The value as the review screen shows it: ID numbers and phones masked."""
     if spec.autofill is Autofill.CARD_ID_NUMBER and value:
-        return mask_id_number(value)
+        try:
+            return mask_id_number(value)
+        except ValueError:
+            return value
     if spec.kind is FieldKind.PHONE and value:
-        return mask_phone(value)
+        try:
+            return mask_phone(value)
+        except ValueError:  # still being typed: the person sees what they type
+            return value
     return value
 
 

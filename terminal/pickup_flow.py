@@ -98,6 +98,7 @@ class PickupFlow:
         """Wait for the ID card; a Notice says what went wrong (blocking: run on the worker)."""
         if self.reader is None:
             return NO_READER
+        self.reader.forget_card()  # a new step: a card lying there now is this person's
         try:
             card = self.reader.read_card(self.card_timeout_s if timeout is None else timeout)
         except CardReadFailed:

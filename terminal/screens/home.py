@@ -28,6 +28,13 @@ class HomeScreen(Screen):
 
     def open_service(self, name: str) -> None:
         """Open a service's first screen, where this terminal has it."""
+        if name == "declare":  # choose the item first, on the guide search in declare mode
+            if self.manager.has_screen("declare_form"):
+                self.manager.get_screen("guides").mode = "declare"
+                self.manager.current = "guides"
+            return
+        if name == "guides" and self.manager.has_screen("guides"):
+            self.manager.get_screen("guides").mode = "guide"
         if self.manager.has_screen(name):
             self.manager.current = name
 

@@ -10,8 +10,10 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -25,14 +27,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def apply_auth(client: mqtt.Client, auth: Any) -> None:
+    """Set TLS (CA, client certificate) and username/password from pki.Credentials."""
+    client.tls_set(ca_certs=str(auth.ca), certfile=auth.cert and str(auth.cert),
+                   keyfile=auth.key and str(auth.key))
+    if auth.username is not None:
+        client.username_pw_set(auth.username, auth.password)
+
+
 class Broker:
     """A mosquitto process with a generated config, restartable on the same port."""
 
-    def __init__(self, workdir: Path, persistence: bool = False) -> None:
+    def __init__(self, workdir: Path, persistence: bool = False,
+                 listener: Sequence[str] = ("allow_anonymous true",)) -> None:
         self.port = free_port()
         self.workdir = workdir
         self.conf = workdir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true",
+        lines = [f"listener {self.port} 127.0.0.1", *listener,
                  f"persistence {'true' if persistence else 'false'}"]
         if persistence:
             lines.append(f"persistence_location {workdir}/")
@@ -78,14 +89,18 @@ class Watcher:
     """A plain paho subscriber collecting everything under `topic_filter`."""
 
     def __init__(self, port: int, client_id: str = "watcher", clean: bool = True,
-                 topic_filter: str = "kiosk/#") -> None:
+                 topic_filter: str | Sequence[str] = "kiosk/#", auth: Any = None) -> None:
         self.q: queue.Queue[Msg] = queue.Queue()
         self.stash: list[Msg] = []
         self.subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=clean)
         self.client.reconnect_delay_set(1, 1)
-        self.client.on_connect = lambda c, *_: c.subscribe(topic_filter, qos=1)
+        if auth is not None:  # a tests.integration.pki.Credentials
+            apply_auth(self.client, auth)
+        filters = [topic_filter] if isinstance(topic_filter, str) else list(topic_filter)
+        subs = [(f, 1) for f in filters]
+        self.client.on_connect = lambda c, *_: c.subscribe(subs)
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = lambda c, u, m: self.q.put(
             Msg(m.topic, m.payload, m.retain, m.dup))

@@ -91,8 +91,12 @@ def watcher(port: int, closers: list, **kw) -> Watcher:
 
 
 def test_online_and_birth_are_retained_on_connect(broker, tmp_path, closers):
+    early = watcher(broker.port, closers, client_id="early")
     link = start_link(broker.port, tmp_path / "data", closers)
     assert link.wait_connected(5)
+    # alarm/active is the last retained message of a connect: once it is here, the broker
+    # holds them all (it handles one client's messages in order)
+    early.next(f"{PREFIX}/alarm/active")
     w = watcher(broker.port, closers)  # subscribes after the fact: sees retained messages only
     status = w.next(f"{PREFIX}/status", pred=lambda m: m.retain)
     assert status.payload == b"online"
@@ -277,3 +281,33 @@ def alarm_n(n: int) -> Alarm:
     now = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
     return Alarm(id=n, type=AlarmType.BOARD_OFFLINE, severity=Severity.WARNING,
                  compartment_id=None, unit=1, raised_at=now)
+
+
+def test_seq_follows_publish_order_across_threads(broker, tmp_path, closers):
+    """Many threads publishing at once: the broker still receives seq 1, 2, 3, ... in order."""
+    w = watcher(broker.port, closers)
+    link = start_link(broker.port, tmp_path / "data", closers)
+    assert link.wait_connected(5)
+    threads_n, each = 8, 40
+    start = threading.Barrier(threads_n)
+
+    def burst(k: int) -> None:
+        start.wait()
+        for i in range(each):
+            if i % 2:
+                link.publish_cmd_ack(f"t{k}-{i}", "done")
+            else:
+                link.publish_compartment(compartment(f"A{k:02d}", door=bool(i % 4)))
+
+    workers = [threading.Thread(target=burst, args=(k,)) for k in range(threads_n)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(10)
+    link.publish_cmd_ack("last", "done")
+    w.next(f"{PREFIX}/cmd_ack/last", timeout=10)
+    got = [m.json() for m in _pending(w) if m.topic.startswith(f"{PREFIX}/c")]
+    seqs = [m["seq"] for m in got if m["session"] == link.session]
+    assert len(seqs) >= threads_n * each
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs)

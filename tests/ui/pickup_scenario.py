@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -22,7 +24,8 @@ from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
 Step = Callable[[], bool]
-CASE = "SH-UI-0001"
+CASE = "SJ20261120000005"  # a completed demo case of assets/catalogue/cases.json (黄俊杰)
+APPLICANT_ID = "000000198805090776"
 
 
 def widget_texts(root) -> list[str]:
@@ -31,7 +34,7 @@ def widget_texts(root) -> list[str]:
                                                                        str)]
 
 
-def main(data_dir: str) -> int:
+def main(data_dir: str, shots: str | None = None) -> int:
     cfg_file = Path(data_dir) / "ui.toml"
     cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "1280x800"\n'
                         'idle_s = 2\nidle_warn_s = 2\n'
@@ -54,7 +57,8 @@ def main(data_dir: str) -> int:
 
     issuer = local_issuer(cfg)  # the platform stand-in: its key is trusted when the locker opens
     token = issuer.issue(CASE, ReceiptKind.ACCEPTANCE_NOTICE)
-    applicant, stranger = fake_card(1), fake_card(2)
+    applicant = fake_card(1, name="黄俊杰", id_number=APPLICANT_ID)
+    stranger = fake_card(2)
     app = KioskApp(cfg, open_locker, open_devices)
     seen: dict = {}
 
@@ -80,6 +84,12 @@ def main(data_dir: str) -> int:
     def on(name: str) -> Step:
         return lambda: app.root.current == name
 
+    def shot(name: str) -> None:
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            produced = app.root_window.screenshot(str(Path(shots) / f"{name}.png"))
+            Path(produced).replace(Path(shots) / f"{name}.png")  # Kivy appends a counter
+
     def scenario() -> Iterator[Step]:
         yield lambda: app.runtime is not None and app.devices is not None and app.locker_up
         rt, dev = app.runtime, app.devices
@@ -104,21 +114,32 @@ def main(data_dir: str) -> int:
         tap(home.ids.language)
         yield frames()
         seen["english_title"] = home.ids.pickup.text
+        shot("home_english")
         tap(home.ids.language)
+        yield frames()
+        app.set_elderly(True)
+        yield frames()
+        shot("home_elderly")
+        app.set_elderly(False)
         yield frames()
 
         # a receipt and the wrong person's card: refused, nothing opens
         tap(home.ids.pickup)
         yield on("pickup_start")
         yield frames()
+        shot("pickup_start")
         dev.scanner_sim.present(token)
         scanned_at = time.monotonic()
         yield on("pickup_card")
+        yield frames()
+        shot("pickup_card")
         dev.id_reader_sim.present(stranger)
         msg = app.root.get_screen("message")
         yield on("message")
         seen["wrong_card_good"] = msg.good
         seen["wrong_card_text"] = msg.text
+        yield frames()
+        shot("pickup_refused")
         seen["door_after_wrong_card"] = control.channel(spec.unit, spec.channel)["door_open"]
         dev.id_reader_sim.remove()
         tap(msg.ids.done)
@@ -141,10 +162,12 @@ def main(data_dir: str) -> int:
         seen["holder_shown"] = door.holder
         seen["map_marked"] = [t for t in widget_texts(door.ids.map) if "▶" in t]
         seen["door_open"] = control.channel(spec.unit, spec.channel)["door_open"]
+        shot("door_open")
         control.take(spec.unit, spec.channel)
         control.close(spec.unit, spec.channel)
         yield on("evaluation")
         yield frames()
+        shot("evaluation")
         evaluation = app.root.get_screen("evaluation")
         satisfied = next(w for w in evaluation.ids.levels.children if "满意" in w.text
                          and "★★★★☆" in w.text)
@@ -158,6 +181,15 @@ def main(data_dir: str) -> int:
                                          if c.id == dep.compartment_id).state.value
         seen["evaluations"] = _count(rt.store, "SELECT count(*) FROM outbox "
                                      "WHERE kind = 'evaluation'")
+        receipt = rt.controller.delivery_receipt(CASE)
+        seen["delivery_receipt"] = receipt.as_body() if receipt else None
+        # the platform (the local adapter) hears deposit, pickup and evaluation, once each
+        yield lambda: _count(rt.store, "SELECT count(*) FROM outbox WHERE state != "
+                                       "'delivered'") == 0
+        progress = app.platform.case_progress(CASE, id_number=APPLICANT_ID)
+        seen["platform_state"] = progress.state.value
+        seen["platform_receipt"] = app.platform.delivery_receipt(CASE) is not None
+        seen["platform_evaluations"] = app.platform.evaluation_levels(CASE)
 
         # idle: the countdown offers more time once; then home, and nothing personal is left
         tap(msg.ids.done)
@@ -174,6 +206,7 @@ def main(data_dir: str) -> int:
         yield lambda: app._overlay is not None
         yield frames()
         seen["countdown_text"] = app._overlay.ids.countdown.text
+        shot("idle_countdown")
         tap(app._overlay.ids.more_time)
         yield lambda: app._overlay is None
         seen["code_kept_after_more_time"] = app.root.get_screen("pickup_code").code
@@ -181,21 +214,27 @@ def main(data_dir: str) -> int:
         yield on("home")
         seen["idle_reset_s"] = round(time.monotonic() - started, 1)
         texts = "\n".join(t for s in app.root.screens for t in widget_texts(s))
-        seen["leftovers"] = [v for v in ("1234", CASE, applicant.name[0] + "*",
+        seen["leftovers"] = [v for v in ("1234", CASE, "黄*杰",
                                          dep.compartment_id) if v in texts]
         seen["pickup_flow_after_idle"] = app.pickup_flow is not None
         control.disconnect()
         server.stop()
+        seen["rss_mb"] = psutil.Process().memory_info().rss / 2**20  # for bench/terminal.py
         seen["done"] = True
 
     steps = scenario()
     state = {"wait": None, "deadline": time.monotonic() + 30}
 
     def tick(_dt: float) -> None:
+        trail = seen.setdefault("trail", [])
+        if not trail or trail[-1] != app.root.current:
+            trail.append(app.root.current)
         wait = state["wait"]
         if wait is not None and not wait():
             if time.monotonic() > state["deadline"]:
                 seen["timed_out_at"] = wait.__code__.co_firstlineno
+                seen["waiting_for"] = [c.cell_contents for c in (wait.__closure__ or ())
+                                       if isinstance(c.cell_contents, str)]
                 seen["screen"] = app.root.current
                 app.stop()
             return
@@ -224,4 +263,4 @@ def _count(store, sql: str) -> int | None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))

@@ -22,7 +22,8 @@ def write(tmp_path, text):
 def test_defaults():
     cfg = load_config()
     policy = identity_setup.pickup_policy(cfg)
-    assert policy.methods == {PickupMethod.RECEIPT_AND_CARD}
+    both = {PickupMethod.RECEIPT_AND_CARD, PickupMethod.CODE_AND_CARD}  # both need the card
+    assert policy.methods == both
     assert policy.allow_proxy
     assert (policy.limits.per_code, policy.limits.code_lock_s) == (5, 900)
     assert (policy.limits.per_terminal, policy.limits.terminal_window_s,

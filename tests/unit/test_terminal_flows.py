@@ -106,6 +106,9 @@ class FakeReader:
     def cancel(self):
         self.cancelled = True
 
+    def forget_card(self):
+        pass
+
 
 def flow(controller=None, reader=None) -> PickupFlow:
     return PickupFlow(controller or FakeController(), reader or FakeReader(fake_card(1)),

@@ -1,0 +1,248 @@
+"""Drive the real app through the services that need no locker: guides, progress, declaration.
+
+Guide search by pinyin initials typed on the letter keys, to the full guide; a progress query
+of a demo case with the last 6 characters of the ID number; a self-declaration with the ID
+card (through the reader simulator), typed fields, a page from the simulated document camera,
+review and submit into the outbox. Screenshots of every screen go to the folder given as the
+second argument, if any. Prints one JSON object with what it saw.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from terminal.app_runner import prepare_kivy  # noqa: E402
+from terminal.config import load_config  # noqa: E402
+
+Step = Callable[[], bool]
+DEMO_CASE = "SJ20261116000047"  # a 补正 case of assets/catalogue/cases.json
+
+
+def main(data_dir: str, shots: str | None = None) -> int:
+    cfg_file = Path(data_dir) / "ui.toml"
+    cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "1920x1080"\n'
+                        'idle_s = 600\n[bus]\nbaud = 115200\n', encoding="utf-8")
+    cfg = load_config(cfg_file)
+    prepare_kivy(cfg)
+    from kivy.clock import Clock
+    from kivy.tests.common import UnitTestTouch
+
+    from hardware.drivers.id_reader_sim import fake_card
+    from terminal.app import KioskApp
+    from terminal.composition import open_locker
+    from terminal.devices import open_devices
+
+    app = KioskApp(cfg, open_locker, open_devices)
+    seen: dict = {}
+    out = Path(shots) if shots else None
+
+    def tap(widget) -> None:
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+
+    def key(screen, label: str):
+        for w in screen.walk():
+            if getattr(w, "text", None) == label and hasattr(w, "on_release"):
+                return w
+        raise LookupError(f"no key {label!r} on {screen.name}")
+
+    def frames(n: int = 3) -> Step:
+        left = [n]
+
+        def done() -> bool:
+            left[0] -= 1
+            return left[0] < 0
+        return done
+
+    def on(name: str) -> Step:
+        return lambda: app.root.current == name
+
+    def shot(name: str) -> None:
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            produced = app.root_window.screenshot(str(out / f"{name}.png"))
+            Path(produced).replace(out / f"{name}.png")  # Kivy appends a counter
+
+    def scenario() -> Iterator[Step]:
+        yield lambda: app.devices is not None and app.platform is not None and app.locker_up
+        home = app.root.get_screen("home")
+        yield frames()
+        shot("home")
+        # guides: pinyin initials, then the full guide
+        tap(home.ids.guides)
+        yield on("guides")
+        guides = app.root.get_screen("guides")
+        yield lambda: len(guides.ids.results.children) > 0
+        seen["all_guides"] = guides.summary
+        for letter in "SFZ":
+            tap(key(guides, letter))
+        yield frames()
+        titles = [w.text for w in reversed(guides.ids.results.children)]
+        seen["sfz_first"] = titles[0] if titles else ""
+        shot("guides_search")
+        tap(next(reversed(guides.ids.results.children)))
+        yield on("guide_detail")
+        yield frames()
+        detail = app.root.get_screen("guide_detail")
+        seen["detail_title"] = detail.title
+        seen["detail_body"] = detail.body
+        seen["detail_qr"] = detail.qr_texture is not None
+        shot("guide_detail")
+        app.set_elderly(True)
+        yield frames()
+        shot("guide_detail_elderly")
+        app.set_elderly(False)
+        tap(detail.ids.back)
+        yield on("guides")
+        yield frames()
+        tap(guides.ids.back)
+        yield on("home")
+        yield frames()
+
+        # progress: case number typed, a wrong last 6, then the right one
+        tap(home.ids.progress)
+        yield on("progress")
+        yield frames()
+        progress = app.root.get_screen("progress")
+        for ch in DEMO_CASE:
+            tap(key(progress, ch))
+        tap(progress.ids.last6_field)
+        yield frames()
+        for ch in "111111":
+            tap(key(progress, ch))
+        tap(progress.ids.query)
+        yield lambda: not progress.busy and progress.status_pair[0] != ""
+        seen["wrong_last6"] = progress.status_pair[0]
+        shot("progress")
+        right = _last6(DEMO_CASE)
+        for ch in right:
+            tap(key(progress, ch))
+        tap(progress.ids.query)
+        yield on("progress_result")
+        yield frames()
+        result = app.root.get_screen("progress_result")
+        seen["timeline"] = result.timeline
+        seen["missing"] = result.missing
+        shot("progress_result")
+        tap(result.ids.done)
+        yield on("home")
+        yield frames()
+
+        # declaration: choose the item, card autofill, typed fields, one page, submit
+        tap(home.ids.declare)
+        yield on("guides")
+        yield lambda: len(guides.ids.results.children) > 0
+        seen["declare_mode"] = guides.mode
+        tap(next(reversed(guides.ids.results.children)))
+        yield on("declare_form")
+        yield frames()
+        form = app.root.get_screen("declare_form")
+        card = fake_card(4)
+        tap(form.ids.read_card)
+        yield lambda: form.reading
+        app.devices.id_reader_sim.present(card)
+        yield lambda: not form.reading
+        seen["autofilled"] = form.flow.card_used
+        for spec in form.flow.fields:
+            if form.flow.values.get(spec.key):
+                continue
+            form.select(spec.key)
+            yield frames(1)
+            value = _value_for(spec)
+            if spec.kind.value == "text":  # pinyin keyboard: type, then take the first word
+                for ch in "ZHANG":
+                    tap(key(form, ch))
+                yield frames(1)
+                board = form.ids.input_area.children[0]
+                seen.setdefault("candidates", list(board.candidates)[:5])
+                board.choose(0)  # the candidate bar's first word
+                value = ""
+            for ch in value:
+                tap(key(form, ch))
+            if spec.choices:
+                tap(key(form, spec.choices[0]))
+            yield frames(1)
+        tap(form.ids.capture)
+        yield lambda: form.pages == 1
+        shot("declare_form")
+        tap(form.ids.next)
+        yield on("declare_review")
+        yield frames()
+        review = app.root.get_screen("declare_review")
+        seen["review"] = review.summary
+        shot("declare_review")
+        tap(review.ids.submit)
+        yield lambda: review.number != ""
+        yield frames()
+        seen["number"] = review.number
+        shot("declare_done")
+        with app.runtime.store.read() as conn:
+            row = conn.execute("SELECT * FROM outbox WHERE kind = 'declaration'").fetchone()
+            seen["outbox_declaration"] = None if row is None else dict(row)
+        seen["outbox_declaration"] = {k: (v if isinstance(v, (str, int, type(None))) else
+                                          f"<{len(v)} bytes>")
+                                      for k, v in (seen["outbox_declaration"] or {}).items()}
+        seen["card_id"] = card.id_number
+        tap(review.ids.submit)  # 完成 Done
+        yield on("home")
+        seen["done"] = True
+
+    steps = scenario()
+    state = {"wait": None, "deadline": time.monotonic() + 40}
+
+    def tick(_dt: float) -> None:
+        wait = state["wait"]
+        if wait is not None and not wait():
+            if time.monotonic() > state["deadline"]:
+                seen["timed_out_at"] = wait.__code__.co_firstlineno
+                seen["screen"] = app.root.current
+                app.stop()
+            return
+        try:
+            state["wait"] = next(steps)
+            state["deadline"] = time.monotonic() + 40
+        except StopIteration:
+            Clock.unschedule(tick)
+            app.stop()
+        except Exception as err:  # report, don't hang
+            seen["error"] = repr(err)
+            Clock.unschedule(tick)
+            app.stop()
+
+    Clock.schedule_interval(tick, 0.05)
+    app.run()
+    print(json.dumps(seen, ensure_ascii=False, default=str))
+    return 0 if seen.get("done") else 1
+
+
+def _last6(case_no: str) -> str:
+    """The demo applicant's last 6 (fictional data shipped in assets/catalogue/cases.json)."""
+    cases = json.loads((ROOT / "assets" / "catalogue" / "cases.json").read_text("utf-8"))
+    case = next(c for c in cases if c["case_no"] == case_no)
+    return case["applicant"]["id_number"][-6:]
+
+
+def _value_for(spec) -> str:
+    kind = spec.kind.value
+    if kind == "phone":
+        return "13812345678"
+    if kind == "date":
+        return "2026-12-01"
+    if kind == "number":
+        return "2"
+    if kind == "choice":
+        return ""
+    return "ABC"
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))
