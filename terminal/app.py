@@ -113,6 +113,8 @@ class KioskApp(App):
         except Exception:  # guides and queries show that they are unavailable
             log.exception("the platform adapter could not be opened")
         try:
+            if self.platform is not None:
+                return devices, self._open_locker(self.cfg, platform=self.platform), None
             return devices, self._open_locker(self.cfg), None
         except Exception as err:  # the locker down: guides and queries still work
             log.exception("the locker could not be opened")

@@ -106,16 +106,17 @@ def _start_sim(cfg: Config, profiles: dict[int, BoardProfile]) -> tuple[SimBus, 
     return sim, endpoint, link
 
 
-def _start_sender(cfg: Config, controller: LockerController,
+def _start_sender(cfg: Config, controller: LockerController, platform: Platform | None = None,
                   ) -> tuple[Platform | None, OutboxSender | None]:
     """The platform adapter and the thread that delivers the outbox through it (DESIGN §3).
 
     An adapter that cannot be opened does not stop the locker: messages wait in the outbox.
+    The app passes the adapter it already opened for guides, so there is one per process.
     """
     from terminal.platform_setup import open_platform
 
     try:
-        platform = open_platform(cfg)
+        platform = platform if platform is not None else open_platform(cfg)
     except Exception:
         log.exception("platform adapter not opened: the outbox keeps every message")
         return None, None
@@ -124,8 +125,11 @@ def _start_sender(cfg: Config, controller: LockerController,
     return platform, sender.start()
 
 
-def open_locker(cfg: Config) -> LockerRuntime:
-    """Open the store, start the bus owner and the controller, reconcile; ready to use."""
+def open_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
+    """Open the store, start the bus owner and the controller, reconcile; ready to use.
+
+    `platform`: an adapter already open (the app's); otherwise one is opened from the config.
+    """
     profiles = {b.unit: load_profile(b.profile) for b in cfg.bus.boards}
     settings = locker_settings(cfg, profiles)
     sim = endpoint = None
@@ -146,7 +150,7 @@ def open_locker(cfg: Config) -> LockerRuntime:
     controller = LockerController(store, bus, settings, **identity_setup.controller_options(cfg))
     decisions = controller.start()
     runtime = LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
-    runtime.platform, runtime.sender = _start_sender(cfg, controller)
+    runtime.platform, runtime.sender = _start_sender(cfg, controller, platform)
     if cfg.mqtt.enabled:
         from terminal.mqtt_setup import start_mqtt
 

@@ -102,7 +102,7 @@ class DeclareFormScreen(Screen):
             button = Factory.LetterKey(text=key)
             button.bind(on_release=lambda b: self._type(b.text))
             grid.add_widget(button)
-        for label, action in (("⌫", self._delete),
+        for label, action in (("退格", self._delete),
                               ("C", lambda: self._set("", rebuild_input=False))):
             button = Factory.LetterKey(text=label)
             button.bind(on_release=lambda _b, act=action: act())

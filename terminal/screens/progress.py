@@ -39,7 +39,7 @@ class ProgressScreen(Screen):
             button = Factory.LetterKey(text=key)
             button.bind(on_release=lambda b: self.type(b.text))
             self.ids.keypad.add_widget(button)
-        button = Factory.LetterKey(text="⌫")
+        button = Factory.LetterKey(text="退格")
         button.bind(on_release=lambda _b: self.delete())
         self.ids.keypad.add_widget(button)
         button = Factory.LetterKey(text="C")
