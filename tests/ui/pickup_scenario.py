@@ -10,6 +10,7 @@ Run in its own process by test_terminal_ui.py; prints one JSON object with what 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -220,6 +221,16 @@ def main(data_dir: str, shots: str | None = None) -> int:
         control.disconnect()
         server.stop()
         seen["rss_mb"] = psutil.Process().memory_info().rss / 2**20  # for bench/terminal.py
+        if os.environ.get("KIOSK_MAPS"):
+            maps = {}
+            for m in psutil.Process().memory_maps():
+                maps[m.path or "[anon]"] = maps.get(m.path or "[anon]", 0) + m.rss
+            import gc
+
+            seen["py_objects"] = len(gc.get_objects())
+            seen["pypinyin_loaded"] = "pypinyin" in sys.modules
+            seen["maps"] = sorted(((round(v / 2**20, 1), k) for k, v in maps.items()),
+                                  reverse=True)[:8]
         seen["done"] = True
 
     steps = scenario()
