@@ -26,6 +26,7 @@ class TerminalSection:
 
     id: str = "T0001"
     centre_id: str = "demo-centre"
+    centre_name: str = "政务服务中心 24小时自助服务区"  # printed on receipts
     data_dir: str = "var"
     timezone: str = "Asia/Shanghai"
     fullscreen: bool = False
@@ -157,6 +158,11 @@ class DevicesSection:
     id_reader: str = "sim"  # GA/T 467 reader: a serial device path, "sim" or "none"
     id_reader_baud: int = 115200
     camera: str = "sim"  # the document camera (高拍仪): "sim" or "none"
+    printer: str = "sim"  # ESC/POS receipt printer: a serial device, tcp://HOST:PORT, a
+    # write-only device file (/dev/usb/lp0), "sim" (pages kept as PNG) or "none"
+    printer_dots: int = 576  # dots across the paper: 576 for 80 mm, 384 for 58 mm
+    printer_baud: int = 115200  # serial printers only
+    voice: str = "sim"  # voice prompts in elderly mode: "espeak" (espeak-ng), "sim" or "none"
     card_timeout_s: float = 30.0  # how long the card screen waits (x2 in elderly mode)
     door_close_timeout_s: float = 90.0  # how long "close the door" waits before a reminder
 
@@ -323,8 +329,23 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("devices: card_timeout_s and door_close_timeout_s must be positive")
     if dv.camera not in ("sim", "none"):
         raise ConfigError(f"devices.camera: must be \"sim\" or \"none\", not {dv.camera!r}")
+    _validate_printer_voice(dv)
     if cfg.terminal.idle_s <= 0 or cfg.terminal.idle_warn_s <= 0:
         raise ConfigError("terminal: idle_s and idle_warn_s must be positive")
+
+
+def _validate_printer_voice(dv: DevicesSection) -> None:
+    if not dv.printer.strip():
+        raise ConfigError('devices.printer: empty; give a device path, tcp://HOST:PORT, '
+                          '"sim" or "none"')
+    if not (8 <= dv.printer_dots <= 2048 and dv.printer_dots % 8 == 0):
+        raise ConfigError(f"devices.printer_dots: must be a multiple of 8 from 8 to 2048 "
+                          f"(576 for 80 mm paper, 384 for 58 mm), not {dv.printer_dots}")
+    if dv.printer_baud not in (9600, 19200, 38400, 57600, 115200):
+        raise ConfigError(f"devices.printer_baud: {dv.printer_baud} is not a baud rate "
+                          "receipt printers use (9600, 19200, 38400, 57600, 115200)")
+    if dv.voice not in ("espeak", "sim", "none"):
+        raise ConfigError(f'devices.voice: must be "espeak", "sim" or "none", not {dv.voice!r}')
 
 
 def _validate_mqtt(cfg: Config) -> None:

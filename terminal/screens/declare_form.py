@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
@@ -67,6 +68,8 @@ class DeclareFormScreen(Screen):
             row.state = "down" if spec.key == self.active else "normal"
             row.bind(on_release=lambda _r, k=spec.key: self.select(k))
             box.add_widget(row)
+            if spec.key == self.active:  # keep the field being typed into in view
+                Clock.schedule_once(lambda _dt, r=row: self.ids.field_scroll.scroll_to(r), 0)
         if with_input:
             self._build_input()
 
@@ -81,11 +84,17 @@ class DeclareFormScreen(Screen):
         spec = self._spec()
         if spec is None:
             return
-        if spec.kind is FieldKind.CHOICE:
+        if spec.kind is FieldKind.CHOICE:  # the chosen one: a mark and words, not colour alone
+            chosen = self.flow.values.get(spec.key, "") if self.flow else ""
             for choice in spec.choices:
-                button = Factory.BigButton(text=escape(choice))
+                mark = "● " if choice == chosen else "○ "
+                button = Factory.BigButton(text=mark + escape(choice), size_hint_y=None,
+                                           height=110 * App.get_running_app().scale)
+                if choice == chosen:
+                    button.background_color = (0.1, 0.55, 0.25, 1)
                 button.bind(on_release=lambda _b, c=choice: self._set(c))
                 area.add_widget(button)
+            area.add_widget(Factory.Widget())
             return
         value = self.flow.values.get(spec.key, "") if self.flow else ""
         if spec.kind is FieldKind.TEXT:  # Chinese: the in-app pinyin keyboard

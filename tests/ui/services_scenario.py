@@ -10,6 +10,7 @@ second argument, if any. Prints one JSON object with what it saw.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +28,8 @@ DEMO_CASE = "SJ20261116000047"  # a 补正 case of assets/catalogue/cases.json
 
 def main(data_dir: str, shots: str | None = None) -> int:
     cfg_file = Path(data_dir) / "ui.toml"
-    cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "1920x1080"\n'
+    window = os.environ.get("KIOSK_UI_WINDOW", "1920x1080")  # portrait kiosks: 1080x1920
+    cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "{window}"\n'
                         'idle_s = 600\n[bus]\nbaud = 115200\n', encoding="utf-8")
     cfg = load_config(cfg_file)
     prepare_kivy(cfg)
@@ -169,7 +171,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
             for ch in value:
                 tap(key(form, ch))
             if spec.choices:
-                tap(key(form, spec.choices[0]))
+                tap(key(form, "○ " + spec.choices[0]))
             yield frames(1)
         tap(form.ids.capture)
         yield lambda: form.pages == 1
