@@ -19,7 +19,7 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from terminal import texts
+from terminal import texts, voice_texts
 from terminal.background import Background
 from terminal.config import Config
 from terminal.idle import IdlePhase, IdleWatch
@@ -89,6 +89,22 @@ class KioskApp(App):
         self.scale = ELDERLY_SCALE if on else 1.0
         self.line_height = 1.45 if on else 1.3
         self.idle.set_elderly(on)
+        voice = getattr(self.devices, "voice", None)
+        if on:
+            self.say(voice_texts.ELDERLY_ON)
+        elif voice is not None:
+            voice.stop()
+
+    def say(self, pair: tuple[str, str] | None) -> None:
+        """Read a (zh, en) prompt aloud, in elderly mode only, where there is a voice."""
+        voice = getattr(self.devices, "voice", None)
+        if pair and self.elderly and voice is not None:
+            voice.say(pair[0])
+
+    def _screen_shown(self, sm: ScreenManager, name: str) -> None:
+        """Every screen change: a screen with a `prompt` has it read aloud (长辈模式)."""
+        if name and sm.has_screen(name):
+            self.say(getattr(sm.get_screen(name), "prompt", None))
 
     def toggle_language(self) -> None:
         """中文 ⇄ English, at any time."""
@@ -100,6 +116,7 @@ class KioskApp(App):
         sm = ScreenManager(transition=NoTransition())
         for screen_cls in registry.screens():
             sm.add_widget(screen_cls())
+        sm.bind(current=self._screen_shown)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(self._idle_check, 0.5)
         self.background.submit(self._open_all, self._opened)
@@ -240,6 +257,7 @@ class KioskApp(App):
             if self._overlay is None:
                 self._overlay = IdleOverlay()
                 self._overlay.open()
+                self.say(voice_texts.IDLE)
             self._overlay.seconds = state.seconds_left
         else:
             self.go_home()

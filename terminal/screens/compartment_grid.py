@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.graphics import Color, Line, Rectangle
 from kivy.metrics import dp, sp
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -21,15 +22,34 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
 from terminal import staff_texts as ST
-from terminal.screens.locker_map import MARKED, Cell
 
 FILLS = {"empty": (0.84, 0.93, 0.84, 1), "occupied": (0.75, 0.82, 0.95, 1),
          "attention": (1.0, 0.86, 0.55, 1), "disabled": (0.72, 0.72, 0.72, 1),
          "fault": (0.96, 0.62, 0.58, 1), "offline": (0.52, 0.52, 0.52, 1)}
+MARKED = (1.0, 0.85, 0.2, 1)  # the door open for the person at the screen
 LEGEND = (("empty", ("空闲", "free")),
           ("occupied", ("有件", "in use")), ("attention", ("逾期/待处理", "expired/held")),
           ("disabled", ST.STOPPED), ("fault", ("故障/待查", "fault/check")),
           ("offline", ST.BOARD_OFFLINE))
+
+
+class Cell(Label):
+    """One compartment: its id, and a frame drawn on the canvas."""
+
+    fill = ListProperty([0.9, 0.9, 0.9, 1])
+    frame = NumericProperty(1.0)
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.bind(pos=self._draw, size=self._draw, fill=self._draw, frame=self._draw)
+
+    def _draw(self, *_args: Any) -> None:
+        self.canvas.before.clear()
+        with self.canvas.before:
+            Color(*self.fill)
+            Rectangle(pos=self.pos, size=self.size)
+            Color(0.2, 0.2, 0.2, 1)
+            Line(rectangle=(*self.pos, *self.size), width=self.frame)
 
 
 class GridCell(ButtonBehavior, Cell):

@@ -19,6 +19,7 @@ from hardware.document_camera import CameraError
 from hardware.id_reader import IdCard
 from remote.platform_models import FieldKind, Guide
 from terminal import guide_texts as T
+from terminal import voice_texts as V
 from terminal.declaration_flow import DeclarationFlow, check_field, shown_value
 from terminal.screens.common import load_kv
 from terminal.texts import escape
@@ -30,6 +31,8 @@ LETTER_KEYS = "QWERTYUIOPASDFGHJKLZXCVBNM"
 
 class DeclareFormScreen(Screen):
     """`start(guide)` makes a new DeclarationFlow; `next()` goes to the review."""
+
+    prompt = V.DECLARE_FORM  # read aloud in elderly mode
 
     title = StringProperty("")
     active = StringProperty("")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from terminal.maintenance_flow import cell_view
 from terminal.screens.common import load_kv
 
 load_kv(__file__)
@@ -18,7 +19,7 @@ class DoorOpenScreen(Screen):
 
     compartment = StringProperty("")
     holder = StringProperty("")
-    status = ObjectProperty(None, allownone=True)
+    cells = ListProperty()
     reminder = BooleanProperty(False)
     keep_awake = BooleanProperty(True)  # a door is open: the screen says which until it closes
 
@@ -31,7 +32,8 @@ class DoorOpenScreen(Screen):
             return
         self.compartment = flow.result.compartment_id or ""
         self.holder = flow.holder
-        self.status = getattr(app, "last_status", None)
+        status = getattr(app, "last_status", None)
+        self.cells = [cell_view(c) for c in status.compartments] if status else []
         self.reminder = False
         self.keep_awake = True
         app.waits.submit(flow.wait_closed, self._closed)
@@ -53,5 +55,5 @@ class DoorOpenScreen(Screen):
     def wipe(self) -> None:
         """Forget the holder's (masked) name and the door."""
         self.compartment = self.holder = ""
-        self.status = None
+        self.cells = []
         self.reminder = False

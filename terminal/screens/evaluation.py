@@ -9,6 +9,7 @@ from kivy.uix.screenmanager import Screen
 
 from remote.platform_models import EvaluationLevel
 from terminal import texts
+from terminal import voice_texts as V
 from terminal.screens.common import load_kv
 
 load_kv(__file__)
@@ -16,6 +17,8 @@ load_kv(__file__)
 
 class EvaluationScreen(Screen):
     """One tap sends the rating through the outbox; 0 skips."""
+
+    prompt = V.EVALUATION  # read aloud in elderly mode
 
     def rate(self, score: int) -> None:
         """Record the rating (on the worker) and thank the person."""

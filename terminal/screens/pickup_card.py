@@ -11,6 +11,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from hardware.id_reader import IdCard
+from terminal import voice_texts as V
 from terminal.pickup_flow import Notice
 from terminal.screens import pictures
 from terminal.screens.common import load_kv
@@ -20,6 +21,8 @@ load_kv(__file__)
 
 class PickupCardScreen(Screen):
     """Reads the card on the app's wait worker, opens on its main worker."""
+
+    prompt = V.PICKUP_CARD  # read aloud in elderly mode
 
     seconds = NumericProperty(0)
     opening = BooleanProperty(False)

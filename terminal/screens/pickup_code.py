@@ -6,6 +6,7 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from terminal import voice_texts as V
 from terminal.screens.common import load_kv
 
 load_kv(__file__)
@@ -15,6 +16,8 @@ MAX_DIGITS = 12
 
 class PickupCodeScreen(Screen):
     """Collects digits; the app runs the pickup off the UI thread."""
+
+    prompt = V.PICKUP_CODE  # read aloud in elderly mode
 
     code = StringProperty("")
     busy = BooleanProperty(False)

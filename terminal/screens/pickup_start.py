@@ -8,6 +8,7 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from terminal import voice_texts as V
 from terminal.screens import pictures
 from terminal.screens.common import load_kv
 
@@ -16,6 +17,8 @@ load_kv(__file__)
 
 class PickupStartScreen(Screen):
     """Waits for the scanner; the app routes scanned codes to `on_scan`."""
+
+    prompt = V.PICKUP_START  # read aloud in elderly mode
 
     busy = BooleanProperty(False)
     code_allowed = BooleanProperty(True)

@@ -15,6 +15,7 @@ from kivy.uix.screenmanager import Screen
 
 from hardware.id_reader import IdCard
 from terminal import guide_texts as T
+from terminal import voice_texts as V
 from terminal.pickup_flow import Notice
 from terminal.progress_flow import ProgressFlow
 from terminal.screens.common import load_kv
@@ -25,6 +26,8 @@ KEYS = "1234567890QWERTYUIOPASDFGHJKLZXCVBNM-"
 
 class ProgressScreen(Screen):
     """Typing goes to the active field; a card on the reader queries with the card."""
+
+    prompt = V.PROGRESS  # read aloud in elderly mode
 
     case_no = StringProperty("")
     last6 = StringProperty("")

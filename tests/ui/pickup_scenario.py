@@ -161,7 +161,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         door = app.root.get_screen("door_open")
         seen["door_text"] = door.ids.instruction.text
         seen["holder_shown"] = door.holder
-        seen["map_marked"] = [t for t in widget_texts(door.ids.map) if "▶" in t]
+        seen["map_marked"] = [t for t in door.ids.map.cell_texts() if "▶" in t]
         seen["door_open"] = control.channel(spec.unit, spec.channel)["door_open"]
         shot("door_open")
         control.take(spec.unit, spec.channel)
