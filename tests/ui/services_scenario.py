@@ -196,6 +196,36 @@ def main(data_dir: str, shots: str | None = None) -> int:
         seen["card_id"] = card.id_number
         tap(review.ids.submit)  # 完成 Done
         yield on("home")
+
+        # elderly mode: every touch target on Home and the guide search at least 15 mm
+        # (60 px on a 21.5-inch 1080p panel), also in portrait
+        app.set_elderly(True)
+        yield frames()
+        seen["small_targets"] = _small_targets(home)
+        tap(home.ids.guides)
+        yield on("guides")
+        yield lambda: len(guides.ids.results.children) > 0
+        yield frames()
+        seen["small_targets"] += _small_targets(guides)
+        shot("guides_elderly")
+        tap(guides.ids.back)
+        yield on("home")
+
+        # the locker goes down: pickup off with a clear notice, guides still work
+        from hardware.drivers.sim_control import SimControl
+
+        control = SimControl(app.runtime.sim)
+        for unit in app.runtime.sim.boards:
+            control.call("offline", unit=unit)
+        yield lambda: not app.locker_up
+        yield frames()
+        seen["down_notice"] = home.ids.availability.text
+        seen["down_pickup_disabled"] = home.ids.pickup.disabled
+        shot("home_locker_down")
+        tap(home.ids.guides)
+        yield on("guides")
+        yield lambda: len(guides.ids.results.children) > 0
+        seen["down_guides"] = len(guides.ids.results.children)
         seen["done"] = True
 
     steps = scenario()
@@ -224,6 +254,15 @@ def main(data_dir: str, shots: str | None = None) -> int:
     app.run()
     print(json.dumps(seen, ensure_ascii=False, default=str))
     return 0 if seen.get("done") else 1
+
+
+def _small_targets(screen) -> list[str]:
+    """Buttons of a screen smaller than 60 px (15 mm at 1080p / 21.5") in either direction."""
+    from kivy.uix.button import Button
+
+    return [f"{screen.name}:{w.text[:12]!r}:{int(w.width)}x{int(w.height)}"
+            for w in screen.walk(restrict=True)
+            if isinstance(w, Button) and w.opacity > 0 and min(w.size) < 60]
 
 
 def _last6(case_no: str) -> str:

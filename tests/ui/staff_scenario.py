@@ -7,8 +7,12 @@ compartment chosen by size, one case number typed with the compartment tapped by
 door closed through the board simulator's control interface, "next item" offered; the items
 expire and one is retrieved; maintenance shows every compartment in words, disables one,
 runs the door test and shows bus statistics; sign-out goes home and ends the session.
-Screenshots of every staff screen (normal and elderly) go to docs/screenshots/.
-Run in its own process by test_staff_ui.py; prints one JSON object with what it saw.
+The two results belong to demo cases of assets/catalogue/cases.json: the app's own `local`
+platform says who may collect them (fictional applicants, ID numbers from the asset file).
+Screenshots of every staff screen (normal and elderly) go to the folder given as the second
+argument, if any (scripts/screenshots.py passes docs/screenshots/); a test run writes none.
+Run in its own process by test_staff_ui.py; prints one JSON object with what it saw:
+`python tests/ui/staff_scenario.py DATA_DIR [SHOT_DIR]`.
 """
 
 from __future__ import annotations
@@ -22,15 +26,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from remote.local_catalogue import mask_name  # noqa: E402
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
 Step = Callable[[], bool]
-SHOTS = ROOT / "docs" / "screenshots"
 BADGE = "88001234"  # digits, so it can be typed on the keypad as well as scanned
 PIN = "482915"
-CASES = {"SH-STAFF-0001": ("测试一", 1, "S", "营业执照"),
-         "20260002": ("测试二", 2, "M", "不动产权证书")}
+SCANNED = "SJ20261109000061"  # completed, 居民身份证换领: a small result (size hint S)
+TYPED = "20261121000017"  # completed, digits only (typed on the keypad), with a named proxy
+DEMO = {c["case_no"]: c for c in json.loads(
+    (ROOT / "assets" / "catalogue" / "cases.json").read_text(encoding="utf-8"))}
 
 
 def widget_texts(root) -> list[str]:
@@ -59,31 +65,13 @@ def enrol_staff(cfg) -> None:
         store.close()
 
 
-def fake_assignment(case_no: str):
-    """Fictional applicants for the two test cases (the local platform hands out none)."""
-    from hardware.drivers.id_reader_sim import fake_card
-    from remote.platform_models import LockerAssignment
-    from remote.platform_port import CaseNotFound
-
-    if case_no not in CASES:
-        raise CaseNotFound(case_no)
-    name, n, size, item = CASES[case_no]
-    card = fake_card(n)
-    return LockerAssignment(case_no, item, name, card.id_number, f"100{n:08d}",
-                            size_hint=size)
+def id_numbers(case_no: str) -> list[str]:
+    """The ID numbers of a demo case's applicant and proxy, as the asset file has them."""
+    case = DEMO[case_no]
+    return [p["id_number"] for p in (case["applicant"], case.get("proxy")) if p]
 
 
-class StubPlatform:
-    """Used only if the runtime has no platform at all."""
-
-    def locker_assignment(self, case_no: str):
-        return fake_assignment(case_no)
-
-    def reachable(self) -> bool:
-        return True
-
-
-def main(data_dir: str) -> int:
+def main(data_dir: str, shots_dir: str | None = None) -> int:
     cfg_file = Path(data_dir) / "ui.toml"
     cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "1920x1080"\n'
                         'idle_s = 600\nidle_warn_s = 10\n'
@@ -106,8 +94,10 @@ def main(data_dir: str) -> int:
     from terminal.screens.keyboard import KeyboardKey
 
     app = KioskApp(cfg, open_locker, open_devices)
-    seen: dict = {"shots": []}
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    seen: dict = {"shots": [], "views": []}
+    out = Path(shots_dir) if shots_dir else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
 
     def tap(widget) -> None:
         x, y = widget.to_window(*widget.center)
@@ -136,9 +126,11 @@ def main(data_dir: str) -> int:
         return lambda: app.root.current == name
 
     def shot(name: str) -> None:
-        path = SHOTS / f"{name}.png"
-        app.root.export_to_png(str(path))
-        seen["shots"].append(path.name)
+        seen["views"].append(name)
+        if out is not None:
+            path = out / f"{name}.png"
+            app.root.export_to_png(str(path))
+            seen["shots"].append(path.name)
 
     def shots(name: str) -> Iterator[Step]:
         """The screen as it is, then in elderly mode, then back."""
@@ -156,10 +148,7 @@ def main(data_dir: str) -> int:
     def scenario() -> Iterator[Step]:
         yield lambda: app.runtime is not None and app.devices is not None and app.locker_up
         rt, dev = app.runtime, app.devices
-        if getattr(rt, "platform", None) is None:
-            rt.platform = StubPlatform()
-        else:
-            rt.platform.locker_assignment = fake_assignment
+        seen["platform"] = type(rt.platform).__name__  # the app's own adapter, not a stand-in
         server = ControlServer(ControlHandler(rt.sim))
         control = SimControl(server.start())
         home = app.root.get_screen("home")
@@ -195,7 +184,7 @@ def main(data_dir: str) -> int:
         dep = app.root.get_screen("staff_deposit")
         yield lambda: len(dep.cells) > 0
         yield from shots("staff_deposit_scan")
-        dev.scanner_sim.present("case:SH-STAFF-0001")
+        dev.scanner_sim.present(f"case:{SCANNED}")
         yield lambda: dep.step == "ready"
         yield frames()
         seen["case_info_1"] = dep.ids.case_info.text
@@ -219,10 +208,11 @@ def main(data_dir: str) -> int:
         yield lambda: dep.step == "scan"
 
         # deposit 2: the case number typed, a compartment tapped by hand
-        type_digits(dep.ids.keypad, "20260002")
+        type_digits(dep.ids.keypad, TYPED)
         tap(dep.ids.keypad.ids.ok)
         yield lambda: dep.step == "ready"
         yield frames()
+        seen["case_info_2"] = dep.ids.case_info.text
         target = next(c.id for c in rt.controller.status().compartments
                       if c.state.value == "empty" and c.size.value == "L" and c.enabled)
         tap(cell(dep.ids.grid, target))
@@ -242,8 +232,8 @@ def main(data_dir: str) -> int:
         seen["stored"] = {c.id: (c.case_no, c.item_state.value if c.item_state else None)
                           for c in rt.controller.status().compartments if c.case_no}
         texts = "\n".join(widget_texts(dep))
-        seen["id_numbers_shown"] = [n for n in CASES
-                                    if fake_assignment(n).applicant_id_number in texts]
+        seen["id_numbers_shown"] = [n for c in (SCANNED, TYPED) for n in id_numbers(c)
+                                    if n in texts]
         tap(dep.ids.menu)
         yield on("staff_menu")
         yield frames()
@@ -325,8 +315,9 @@ def main(data_dir: str) -> int:
             seen["audit_actions"] = sorted({r[0] for r in conn.execute(
                 "SELECT action FROM audit WHERE actor = 'staff:A001'")})
         leftovers = "\n".join(t for s in app.root.screens for t in widget_texts(s))
-        seen["leftovers"] = [v for v in ("SH-STAFF-0001", "测试管理员", "测*一", BADGE)
-                             if v in leftovers]
+        gone = (SCANNED, TYPED, "测试管理员", mask_name(DEMO[SCANNED]["applicant"]["name"]),
+                mask_name(DEMO[TYPED]["applicant"]["name"]), BADGE)
+        seen["leftovers"] = [v for v in gone if v in leftovers]
 
         # the badge typed this time; then nobody touches the screen: idle signs out
         app.idle.idle_s, app.idle.warn_s = 2.0, 2.0
@@ -383,4 +374,4 @@ def main(data_dir: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from remote.local_catalogue import mask_name
+from tests.ui.staff_scenario import DEMO, SCANNED, TYPED
 from tests.ui.test_terminal_ui import run_scenario
 
 
@@ -14,21 +16,27 @@ def test_staff_sign_in_deposit_retrieve_maintenance_and_sign_out(tmp_path):
     assert "密码错误" in seen["wrong_pin_text"]
     assert seen["wrong_pin_screen"] == "staff_signin"
     assert seen["greeting"].startswith("测试管理员，您好")
+    # the app's own local platform says who may collect (demo cases of the asset file)
+    assert seen["platform"] == "LocalPlatform"
     # deposit 1: label scanned, the smallest compartment that fits, door shown on the grid
-    assert "SH-STAFF-0001" in seen["case_info_1"]
-    assert "测*一" in seen["case_info_1"]
+    assert SCANNED in seen["case_info_1"]
+    assert DEMO[SCANNED]["item_name"] in seen["case_info_1"]
+    assert mask_name(DEMO[SCANNED]["applicant"]["name"]) in seen["case_info_1"]
+    assert "代领人" not in seen["case_info_1"]
     assert seen["first"] == {"id": "A01", "size": "S", "door_open": True}
     assert seen["map_marked_1"][0].startswith("▶A01")
     assert "A01 号格口已存入" in seen["note_1"]
     assert seen["next_item_shown"] is True
-    # deposit 2: typed case number, compartment tapped by hand
+    # deposit 2: typed case number (its proxy named), compartment tapped by hand
+    assert mask_name(DEMO[TYPED]["applicant"]["name"]) in seen["case_info_2"]
+    assert "另有代领人" in seen["case_info_2"]
     assert seen["second"]["opened"] == seen["second"]["wanted"]
     assert seen["chosen_text"] == f"[b]已选：{seen['second']['wanted']}[/b]"
-    assert seen["batch"] == [["A01", "SH-STAFF-0001", "stored"],
-                             [seen["second"]["wanted"], "20260002", "stored"]]
+    assert seen["batch"] == [["A01", SCANNED, "stored"],
+                             [seen["second"]["wanted"], TYPED, "stored"]]
     assert seen["batch_text"].startswith("本次已存 2 件")
-    assert seen["stored"] == {"A01": ["SH-STAFF-0001", "stored"],
-                              seen["second"]["wanted"]: ["20260002", "stored"]}
+    assert seen["stored"] == {"A01": [SCANNED, "stored"],
+                              seen["second"]["wanted"]: [TYPED, "stored"]}
     assert seen["id_numbers_shown"] == []  # the applicants' ID numbers never reach the screen
     # retrieval of expired items
     assert len(seen["retrieve_rows"]) == 2
@@ -59,5 +67,6 @@ def test_staff_sign_in_deposit_retrieve_maintenance_and_sign_out(tmp_path):
     assert seen["session_after_idle"] is False
     assert seen["sign_outs"] == 2
     for name in ("staff_signin", "staff_menu", "staff_deposit", "staff_retrieve", "maintenance"):
-        assert f"{name}.png" in seen["shots"]
-        assert f"{name}_elderly.png" in seen["shots"]
+        assert name in seen["views"]
+        assert f"{name}_elderly" in seen["views"]
+    assert seen["shots"] == []  # no screenshot folder given: none written

@@ -82,3 +82,9 @@ def test_guides_progress_and_declaration_with_touches(tmp_path):
     outbox = seen["outbox_declaration"]
     assert outbox["key"] == f"declaration:{seen['number']}"
     assert outbox["kind"] == "declaration"
+    # elderly mode: no touch target under 15 mm
+    assert seen["small_targets"] == []
+    # the locker down: pickup switched off with a notice, guides still served
+    assert "取件柜暂停服务" in seen["down_notice"]
+    assert seen["down_pickup_disabled"] is True
+    assert seen["down_guides"] == 52
