@@ -2,8 +2,10 @@
 
 `assets/catalogue/guides*.json` hold lists of guides in the `remote.wire` shape;
 `cases.json` holds demo cases: a `CaseProgress` in wire shape plus the fictional `applicant`
-(and optional `proxy`) with name and ID number. Those ID numbers are fake (region 000000) but
-are still treated as personal data: the adapter keeps only keyed hashes of them.
+(and optional `proxy`) with name, ID number and phone, and an optional `size_hint` (the
+compartment size the result needs, for staff deposits). Those ID numbers are fake (region
+000000) but are still treated as personal data: the adapter stores only keyed hashes of them
+and holds the raw values in memory, for staff deposits only.
 
 Also the working-day arithmetic the adapter uses for promised dates.
 """
@@ -25,6 +27,8 @@ GUIDE_FILES = "guides*.json"
 CHINA_TZ = timezone(timedelta(hours=8), "CST")  # no daylight saving in China
 CLOSE_OF_BUSINESS = time(17, 0)
 _ID_RE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+SIZES = ("S", "M", "L", "XL")
+_EXTRA = ("applicant", "proxy", "size_hint")  # entry keys that are not CaseProgress fields
 
 
 class CatalogueError(ValueError):
@@ -37,6 +41,7 @@ class Person:
 
     name: str
     id_number: str
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class DemoCase:
     applicant: Person
     proxy: Person | None
     digest: str  # of the file entry: the adapter re-seeds the case only when this changes
+    size_hint: str = "M"  # S, M, L or XL: the compartment size the result needs
 
 
 @dataclass(frozen=True)
@@ -155,16 +161,20 @@ def _read_json(path: Path) -> object:
 def _person(data: object, where: str) -> Person:
     if not isinstance(data, dict) or not data.get("name"):
         raise ValueError(f"{where}: expected an object with name and id_number")
-    return Person(str(data["name"]), normalise_id_number(str(data.get("id_number", ""))))
+    return Person(str(data["name"]), normalise_id_number(str(data.get("id_number", ""))),
+                  str(data.get("phone") or ""))
 
 
 def _demo_case(entry: object) -> DemoCase:
     if not isinstance(entry, dict):
         raise ValueError("case: expected an object")
-    rest = {k: v for k, v in entry.items() if k not in ("applicant", "proxy")}
+    rest = {k: v for k, v in entry.items() if k not in _EXTRA}
     applicant = _person(entry.get("applicant"), f"{rest.get('case_no')}.applicant")
     proxy = _person(entry["proxy"], f"{rest.get('case_no')}.proxy") if entry.get("proxy") else None
+    size = str(entry.get("size_hint") or "M").upper()
+    if size not in SIZES:
+        raise ValueError(f"{rest.get('case_no')}.size_hint: expected one of {SIZES}")
     rest["masked_applicant"] = mask_name(applicant.name)
     progress = from_json(CaseProgress, rest)
     digest = hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()
-    return DemoCase(progress, applicant, proxy, digest)
+    return DemoCase(progress, applicant, proxy, digest, size)

@@ -4,26 +4,29 @@ Every call has a connect and a read timeout; network errors, 5xx, 429 and a refu
 the token may be rotated, nothing is wrong with the request) are retried with exponential
 back-off and end as `PlatformUnavailable`, so the outbox keeps the message. Other 4xx are the
 platform's answer for good: `PlatformRejected`, or `CaseNotFound` (404 on a case) and
-`IdentityMismatch` (403 on a case's progress). TLS is verified (a CA file or the system store);
-the token travels as `Authorization: Bearer`. Identity proofs go in a POST body, never in the
-URL, and nothing of a request or response body is logged or put in an exception message.
+`IdentityMismatch` (403 on a case's progress); a case not ready for the locker is a 409. TLS
+is verified (a CA file or the system store); the token travels as `Authorization: Bearer`.
+Identity proofs go in a POST body, never in the URL, and nothing of a request or response body
+is logged or put in an exception message.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from remote.platform_models import CaseProgress, Guide, OutboundMessage
+from remote.platform_models import CaseProgress, Guide, LockerAssignment, OutboundMessage
 from remote.platform_port import (
     CaseNotFound,
     IdentityMismatch,
     Platform,
+    PlatformError,
     PlatformRejected,
     PlatformUnavailable,
 )
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 _RETRYABLE = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 _UNAVAILABLE = frozenset({401})  # the token is refused: not the message's fault, no quick retry
 _MAX_WAIT_S = 30.0
+Refusals = Mapping[int, type[PlatformError]]
+_PROGRESS: Refusals = {404: CaseNotFound, 403: IdentityMismatch}
+_ASSIGNMENT: Refusals = {404: CaseNotFound}
 
 
 class HttpPlatform(Platform):
@@ -82,11 +88,24 @@ class HttpPlatform(Platform):
             raise ValueError("give exactly one of id_number and id_last6")
         proof = {"id_number": id_number} if id_number else {"id_last6": id_last6}
         path = f"/v1/cases/{quote(case_no, safe='')}/progress"
-        data = self._json("POST", path, body=proof, case=True)
+        data = self._json("POST", path, body=proof, refusals=_PROGRESS)
         try:
             return from_json(CaseProgress, data)
         except (TypeError, ValueError) as err:
             raise PlatformUnavailable(f"POST {path}: malformed answer ({err})") from None
+
+    def locker_assignment(self, case_no: str) -> LockerAssignment:
+        """GET /v1/cases/{case_no}/locker-assignment: 404 CaseNotFound, 409 PlatformRejected.
+
+        The answer carries personal data (for the deposit only): it is neither logged nor put
+        into an exception message.
+        """
+        path = f"/v1/cases/{quote(case_no, safe='')}/locker-assignment"
+        data = self._json("GET", path, refusals=_ASSIGNMENT)
+        try:
+            return from_json(LockerAssignment, data)
+        except (TypeError, ValueError) as err:
+            raise PlatformUnavailable(f"GET {path}: malformed answer ({err})") from None
 
     def deliver(self, message: OutboundMessage) -> None:
         """PUT /v1/messages/{key}: 200 or 201 (first time or a repeat) means the platform has it."""
@@ -125,15 +144,15 @@ class HttpPlatform(Platform):
         return session
 
     def _json(self, method: str, path: str, *, params: dict | None = None,
-              body: Any = None, case: bool = False) -> Any:
-        resp = self._send(method, path, params=params, body=body, case=case)
+              body: Any = None, refusals: Refusals | None = None) -> Any:
+        resp = self._send(method, path, params=params, body=body, refusals=refusals)
         try:
             return resp.json()
         except ValueError:
             raise PlatformUnavailable(f"{method} {path}: answer is not JSON") from None
 
     def _send(self, method: str, path: str, *, params: dict | None = None, body: Any = None,
-              case: bool = False) -> requests.Response:
+              refusals: Refusals | None = None) -> requests.Response:
         """One call with retries; the response of a 2xx, else the mapped exception."""
         reason, tries = "", 0
         for attempt in range(self._retries + 1):
@@ -169,7 +188,7 @@ class HttpPlatform(Platform):
             if status in _RETRYABLE:
                 reason = f"HTTP {status}" + (f" {code}" if code else "")
                 continue
-            _raise_refusal(method, path, status, code, case)
+            _raise_refusal(method, path, status, code, refusals or {})
         raise PlatformUnavailable(f"{method} {path}: {reason or 'failed'} "
                                   f"(after {tries} {'try' if tries == 1 else 'tries'})")
 
@@ -183,10 +202,7 @@ def _error_code(resp: requests.Response) -> str:
     return code[:40] if isinstance(code, str) and code.replace("_", "").isalnum() else ""
 
 
-def _raise_refusal(method: str, path: str, status: int, code: str, case: bool) -> None:
+def _raise_refusal(method: str, path: str, status: int, code: str, refusals: Refusals) -> None:
+    """The route's own exception for this status (404 on a case: CaseNotFound), else rejected."""
     where = f"{method} {path}: HTTP {status}" + (f" {code}" if code else "")
-    if case and status == 404:
-        raise CaseNotFound(where)
-    if case and status == 403:
-        raise IdentityMismatch(where)
-    raise PlatformRejected(where)
+    raise refusals.get(status, PlatformRejected)(where)

@@ -5,7 +5,9 @@ on first use and again whenever its content changes (a SHA-256 of the files is k
 database; a cheap stat check per call decides whether to compute it). Demo cases' applicants
 are stored as keyed hashes only — `hasher` over the normalised ID number, and a keyed hash of
 its last 6 characters under a sub-key derived through the same `hasher` — so the database
-cannot be read back into ID numbers. Deliveries are idempotent on the message key.
+cannot be read back into ID numbers; the raw demo identities a staff deposit needs are read
+from cases.json into memory only (`remote.local_assignment`). Deliveries are idempotent on the
+message key.
 
 Safe to call from several threads: every call takes one lock and its own short connection.
 """
@@ -24,28 +26,31 @@ from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from remote import local_delivery
+from remote import local_assignment, local_delivery
 from remote.local_catalogue import (
-    Catalogue,
     CatalogueError,
     catalogue_files,
     files_digest,
     files_signature,
-    guide_digest,
     load_catalogue,
     normalise_id_number,
 )
+from remote.local_seed import seed_catalogue
 from remote.local_store import (
     SCHEMA,
-    CaseRow,
     Identity,
     guide_from_row,
     read_case,
     read_guide,
     stamp,
-    write_case,
 )
-from remote.platform_models import CaseProgress, DeliveryReceipt, Guide, OutboundMessage
+from remote.platform_models import (
+    CaseProgress,
+    DeliveryReceipt,
+    Guide,
+    LockerAssignment,
+    OutboundMessage,
+)
 from remote.platform_port import (
     CaseNotFound,
     IdentityMismatch,
@@ -78,6 +83,7 @@ class LocalPlatform(Platform):
         self._clock = clock
         self._lock = threading.RLock()
         self._subkey = hasher(_SUBKEY_SEED).encode("ascii")
+        self._people = local_assignment.DemoPeople(self._dir)  # raw demo identities, memory only
         self._seen: tuple | None = None  # files signature last checked
         self._ready = False
 
@@ -113,6 +119,19 @@ class LocalPlatform(Platform):
         if not ok:
             raise IdentityMismatch(case_no)
         return row.progress
+
+    def locker_assignment(self, case_no: str) -> LockerAssignment:
+        """Who may collect a decided or completed demo case (raw values from cases.json only).
+
+        CaseNotFound for an unknown number; PlatformRejected with the reason for a case that
+        cannot go into the locker (not ready, already there, declared here: no identity kept).
+        """
+        with self._conn() as conn:
+            row = read_case(conn, (case_no or "").strip())
+            guide = read_guide(conn, row.progress.item_code) if row is not None else None
+        if row is None:
+            raise CaseNotFound(case_no)
+        return local_assignment.assignment(row, self._people, guide)
 
     def deliver(self, message: OutboundMessage) -> None:
         """Apply a message once; a repeat of the same key (and content) changes nothing."""
@@ -202,54 +221,8 @@ class LocalPlatform(Platform):
                 self._seen = signature  # not again until the files change
                 log.error("catalogue not loaded, keeping the previous one: %s", err)
                 return
-            self._load(conn, catalogue, digest)
+            seed_catalogue(conn, catalogue, digest, self._identity, self._clock())
         self._seen = signature
-
-    def _load(self, conn: sqlite3.Connection, catalogue: Catalogue, digest: str) -> None:
-        now = stamp(self._clock())
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            known = dict(conn.execute("SELECT item_code, digest FROM guides").fetchall())
-            for position, guide in enumerate(catalogue.guides):
-                body = to_json(guide)
-                body.pop("updated_at", None)
-                content = guide_digest(guide)
-                if known.get(guide.item_code) == content:
-                    conn.execute("UPDATE guides SET position = ? WHERE item_code = ?",
-                                 (position, guide.item_code))
-                    continue
-                conn.execute("INSERT OR REPLACE INTO guides (item_code, position, body, digest,"
-                             " updated_at) VALUES (?,?,?,?,?)",
-                             (guide.item_code, position, json.dumps(body, ensure_ascii=False),
-                              content, now))
-            codes = [g.item_code for g in catalogue.guides]
-            marks = ",".join("?" * len(codes))
-            conn.execute(f"DELETE FROM guides WHERE item_code NOT IN ({marks})", codes)
-            self._load_cases(conn, catalogue)
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('catalogue', ?)",
-                         (digest,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        log.info("catalogue loaded: %d guides, %d demo cases", len(catalogue.guides),
-                 len(catalogue.cases))
-
-    def _load_cases(self, conn: sqlite3.Connection, catalogue: Catalogue) -> None:
-        wanted = set()
-        for demo in catalogue.cases:
-            source = f"demo:{demo.digest}"
-            wanted.add(demo.progress.case_no)
-            current = read_case(conn, demo.progress.case_no)
-            if current is not None and current.source == source:
-                continue  # unchanged in the file; it may have moved on through deliveries
-            proxy = self._identity(demo.proxy.id_number) if demo.proxy else None
-            row = CaseRow(demo.progress, self._identity(demo.applicant.id_number), proxy, source)
-            write_case(conn, row, self._clock())
-        for (case_no,) in conn.execute("SELECT case_no FROM cases WHERE source LIKE 'demo:%'")\
-                .fetchall():
-            if case_no not in wanted:
-                conn.execute("DELETE FROM cases WHERE case_no = ?", (case_no,))
 
     def _identity(self, id_number: str) -> Identity:
         number = normalise_id_number(id_number)

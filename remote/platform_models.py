@@ -146,6 +146,7 @@ class CaseProgress:
     missing_deadline: datetime | None = None
     promised_by: datetime | None = None
     masked_applicant: str = ""
+    cached_at: datetime | None = None  # set when served from the terminal's offline cache
 
 
 @dataclass(frozen=True)
@@ -159,10 +160,10 @@ class LockerAssignment:
     case_no: str
     item_name: str
     applicant_name: str
-    applicant_id_number: str
-    phone: str
+    applicant_id_number: str = field(repr=False)  # not in logs or tracebacks
+    phone: str = field(repr=False)
     proxy_name: str = ""
-    proxy_id_number: str = ""
+    proxy_id_number: str = field(default="", repr=False)
     size_hint: str = "M"  # S, M, L or XL: the compartment size the result needs
 
 

@@ -78,6 +78,7 @@ class OutboxSender:
         self._rounds = threading.Condition()
         self._thread: threading.Thread | None = None
         self.failures = 0  # consecutive unavailable rounds
+        self.failing_since: datetime | None = None  # first failure of the current streak
         self.paused_until: datetime | None = None
         self.last_error = ""
         self.last_delivery: datetime | None = None
@@ -98,6 +99,14 @@ class OutboxSender:
         self._wake.set()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout)
+
+    def state(self) -> dict[str, object]:
+        """The sender's health: consecutive failures, since when, paused until, last delivery.
+
+        Plain values (datetimes or None), read without a lock: a report may be one round old.
+        """
+        return {"consecutive_failures": self.failures, "failing_since": self.failing_since,
+                "paused_until": self.paused_until, "last_delivery": self.last_delivery}
 
     def wait_drained(self, timeout: float) -> bool:
         """Block until the thread finds nothing left to send (True), or `timeout` s (False)."""
@@ -142,7 +151,7 @@ class OutboxSender:
         except Exception as err:  # an adapter bug must not stop the sender or lose the entry
             log.exception("platform delivery of %s failed unexpectedly", entry.key)
             return self._fail(entry, f"unexpected {type(err).__name__}")
-        self.failures, self.paused_until = 0, None
+        self.failures, self.paused_until, self.failing_since = 0, None, None
         self.last_delivery = self._clock()
         return "delivered"
 
@@ -150,6 +159,8 @@ class OutboxSender:
         now = self._clock()
         self._source.mark_failed(entry.key, error, now)
         self.failures += 1
+        if self.failing_since is None:
+            self.failing_since = now
         self.last_error = error
         pause = backoff_s(self.failures, self._base, self._cap)
         self.paused_until = now + timedelta(seconds=pause)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
-SCENARIOS = ("pickup_scenario.py", "services_scenario.py")
+SCENARIOS = ("pickup_scenario.py", "services_scenario.py", "staff_scenario.py")
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ DEBS=(
   libzbar0                                       # QR decoding (pyzbar)
   mosquitto mosquitto-clients                    # the MQTT broker the tests start themselves
   socat                                          # pty/TCP plumbing for bus experiments
+  espeak-ng                                      # voice prompts in elderly mode (Mandarin)
 )
 missing=()
 for pkg in "${DEBS[@]}"; do

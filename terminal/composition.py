@@ -154,5 +154,6 @@ def open_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
     if cfg.mqtt.enabled:
         from terminal.mqtt_setup import start_mqtt
 
-        runtime.mqtt = start_mqtt(cfg, controller, bus)
+        runtime.mqtt = start_mqtt(cfg, controller, bus, platform=runtime.platform,
+                                  sender=runtime.sender)
     return runtime

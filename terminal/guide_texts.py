@@ -31,6 +31,8 @@ DEADLINE = ("期限", "Due")
 MISSING = ("需补充的材料（一次性告知）", "Materials still needed (all of them)")
 MISSING_BY = ("请于 {d} 前补齐", "Please bring them by {d}")
 PROMISED = ("承诺办结时间：{d}", "Promised by: {d}")
+CACHED_AS_OF = ("暂时无法连接办件系统，以下为 {d} 查询到的进度",
+                "The case system cannot be reached: progress as of {d}")
 DONE = ("完成", "Done")
 DECLARE = ("自助申报", "Self-declaration")
 READ_CARD = ("刷身份证自动填写", "Fill in from the ID card")

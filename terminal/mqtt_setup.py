@@ -20,7 +20,7 @@ from typing import Any
 from locker.audit_tail import AuditReader
 from locker.receipt_keys import KeyFileError, load_public_keys
 from remote.command_ledger import CommandLedger
-from remote.health import HealthReporter, locker_source
+from remote.health import HealthReporter, ReachabilityProbe, locker_source, outbox_body
 from remote.mqtt_commands import CommandVerifier
 from remote.mqtt_events import AuditEventPump
 from remote.mqtt_link import MqttLink, MqttSettings
@@ -146,8 +146,14 @@ def _version() -> str:
         return "unknown"
 
 
-def start_mqtt(cfg: Config, controller: Any, bus: Any) -> MqttRuntime:
-    """Start the link (birth from the locker's status), health, compartments, events, commands."""
+def start_mqtt(cfg: Config, controller: Any, bus: Any, *, platform: Any = None,
+               sender: Any = None) -> MqttRuntime:
+    """Start the link (birth from the locker's status), health, compartments, events, commands.
+
+    `platform` and `sender` (the platform adapter and its outbox sender, if any) add platform
+    reachability (checked at most every 30 s, off the health thread) and the outbox's state
+    to `health`.
+    """
     def boards() -> list[dict]:
         errors = bus.stats().per_board_errors
         return [{"unit": u, "online": bus.is_online(u), "errors": errors.get(u, 0)}
@@ -159,8 +165,13 @@ def start_mqtt(cfg: Config, controller: Any, bus: Any) -> MqttRuntime:
                           boards=boards(), compartments=controller.status().compartments,
                           capabilities=caps)
 
+    probe = ReachabilityProbe(platform.reachable) if platform is not None else None
+
     def health_source() -> dict:
-        return {**locker_source(controller.status()), "boards": boards()}
+        state = sender.state() if sender is not None else None
+        return {**locker_source(controller.status()), "boards": boards(),
+                "outbox": outbox_body(controller.outbox_depth(), state),
+                "platform_reachable": probe.value() if probe is not None else None}
 
     link = MqttLink(mqtt_settings(cfg), birth=birth)
     link.set_active_alarms(controller.open_alarms())

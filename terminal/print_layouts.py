@@ -23,7 +23,8 @@ from terminal.guide_view import Lang, guide_sections
 DEFAULT_CENTRE = "政务服务中心 24小时自助服务区"
 _INK, _GREY, _PAPER = 0, 40, 255  # grey is dithered on a thermal head: keep it near black
 _TOKEN = re.compile(r"[A-Za-z0-9@._/:%+\-]+ ?|\s|.", re.DOTALL)
-_NO_LINE_START = set("，。、；：！？）」』》”’,.;:!?)")
+_HANGING = "，。、；：！？）」』》”’,.;:!?)"
+_NO_LINE_START = set(_HANGING)
 _NUMBERED = re.compile(r"^(\d+\.\s|[问答]：|Q: |A: )")
 
 
@@ -50,9 +51,10 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
                 line = piece.lstrip()
             else:
                 line += piece
-            while font.getlength(line.rstrip()) > width and len(line) > 1:  # a very long word
-                cut = max(1, next(i for i in range(len(line), 0, -1)
-                                  if font.getlength(line[:i]) <= width))
+            while font.getlength(line.rstrip().rstrip(_HANGING)) > width and len(line) > 1:
+                # a word longer than the line (closing punctuation may hang past the edge)
+                cut = next((i for i in range(len(line), 1, -1)
+                            if font.getlength(line[:i]) <= width), 1)
                 lines.append(line[:cut])
                 line = line[cut:]
         lines.append(line.rstrip())
@@ -73,6 +75,12 @@ class _Paper:
         """A face at `size` for 576 dots, scaled to the paper's width."""
         face = self._bold if bold else self._regular
         return _font(face.path, face.index, max(12, round(size * self.width / 576)))
+
+    def fitting(self, text: str, size: int, bold: bool = False) -> int:
+        """`size`, or smaller until `text` fits on one line (a number must not wrap)."""
+        while size > 12 and self.font(size, bold).getlength(text) > self.width - 2 * self.margin:
+            size -= 1
+        return size
 
     def _room(self, height: int) -> None:
         if self.y + height + self.margin > self.image.height:
@@ -143,6 +151,12 @@ def _paper(width: int, font: FontFile | None) -> _Paper:
     return _Paper(width, font or find_cjk_font(), font or find_cjk_font(bold=True))
 
 
+def local_time_text(at: datetime, tz: str = "Asia/Shanghai") -> str:
+    """Stored in UTC, shown in the centre's zone (DESIGN §2): 2026-11-17 02:05（北京时间）."""
+    local = at.astimezone(ZoneInfo(tz))
+    return f"{local:%Y-%m-%d %H:%M}" + ("（北京时间）" if tz == "Asia/Shanghai" else f" {tz}")
+
+
 def declaration_receipt(number: str, item_name: str, submitted_at: datetime, pages: int, *,
                         centre: str = DEFAULT_CENTRE, tz: str = "Asia/Shanghai",
                         width: int = 576, font: FontFile | None = None) -> Image.Image:
@@ -151,11 +165,11 @@ def declaration_receipt(number: str, item_name: str, submitted_at: datetime, pag
     p.text("收件凭证", 44, bold=True, centre=True)
     p.text("自助申报回执  Self-declaration receipt", 20, fill=_GREY, centre=True)
     p.rule()
-    local = submitted_at.astimezone(ZoneInfo(tz))
-    p.row("申报号", number, size=30, bold=True)
+    p.text("申报号  Declaration number", 20, fill=_GREY, centre=True)
+    p.text(number, p.fitting(number, 40, bold=True), bold=True, centre=True)
+    p.gap(0.3)
     p.row("申报事项", item_name)
-    p.row("提交时间", f"{local:%Y-%m-%d %H:%M}（北京时间）" if tz == "Asia/Shanghai"
-          else f"{local:%Y-%m-%d %H:%M} {tz}")
+    p.row("提交时间", local_time_text(submitted_at, tz))
     p.row("材料", f"{pages} 页  {pages} page(s)")
     p.rule()
     p.picture(qr_image(number, round(width * 0.55)))

@@ -17,16 +17,19 @@ from kivy.uix.screenmanager import Screen
 from terminal import guide_texts as T
 from terminal.declaration_flow import DeclarationFlow
 from terminal.guide_view import qr_png
+from terminal.print_layouts import declaration_receipt
 from terminal.screens.common import load_kv
+from terminal.screens.printing import PrintsMixin
 from terminal.texts import escape, pick
 
 load_kv(__file__)
 
 
-class DeclareReviewScreen(Screen):
-    """Set `flow` before showing."""
+class DeclareReviewScreen(PrintsMixin, Screen):
+    """Set `flow` before showing; the receipt prints by itself where there is a printer."""
 
     flow: DeclarationFlow | None = None
+    submitted: Any = None  # number, item, time, pages: what the paper receipt shows
     summary = StringProperty("")
     number = StringProperty("")
     busy = BooleanProperty(False)
@@ -40,6 +43,8 @@ class DeclareReviewScreen(Screen):
             return
         lang = App.get_running_app().lang
         self.number = ""
+        self.submitted = None
+        self.reset_print()
         rows = [f"[b]{escape(flow.guide.name_zh)}[/b]"]
         rows += [f"{escape(en if lang == 'en' else zh)}：{escape(value) or '—'}"
                  for zh, en, value in flow.review()]
@@ -67,11 +72,22 @@ class DeclareReviewScreen(Screen):
         self.qr_texture = CoreImage(io.BytesIO(qr_png(done.number, 300)), ext="png").texture
         if self.flow is not None:
             self.flow.wipe()
+        self.submitted = done
+        self.print_receipt()
+
+    def print_receipt(self) -> None:
+        """收件凭证 on paper (automatically once, then on "print another copy")."""
+        done, term = self.submitted, App.get_running_app().cfg.terminal
+        if done is not None:
+            self.start_print(lambda: declaration_receipt(
+                done.number, done.item_name, done.submitted_at, done.pages,
+                centre=term.centre_name, tz=term.timezone))
 
     def wipe(self) -> None:
         """Forget everything shown."""
         if self.flow is not None:
             self.flow.wipe()
-        self.flow = None
+        self.flow = self.submitted = None
         self.summary = self.number = ""
+        self.print_status = ["", ""]
         self.qr_texture = None

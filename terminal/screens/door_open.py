@@ -8,6 +8,7 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from terminal import voice_texts as V
 from terminal.maintenance_flow import cell_view
 from terminal.screens.common import load_kv
 
@@ -22,6 +23,13 @@ class DoorOpenScreen(Screen):
     cells = ListProperty()
     reminder = BooleanProperty(False)
     keep_awake = BooleanProperty(True)  # a door is open: the screen says which until it closes
+
+    @property
+    def prompt(self) -> tuple[str, str]:
+        """Read aloud in elderly mode: which door is open (known before the screen shows)."""
+        flow = App.get_running_app().pickup_flow
+        c = (flow.result.compartment_id or "") if flow is not None and flow.result else ""
+        return V.DOOR_OPEN[0].format(c=c), V.DOOR_OPEN[1].format(c=c)
 
     def on_enter(self, *_args: Any) -> None:
         """Show the open door and wait for it to close."""

@@ -12,14 +12,16 @@ from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from terminal.guide_view import guide_sections, qr_png
+from terminal.print_layouts import guide_printout
 from terminal.screens.common import load_kv
+from terminal.screens.printing import PrintsMixin
 from terminal.texts import escape
 
 load_kv(__file__)
 _NUMBERED = re.compile(r"^(\d+)\. ", re.MULTILINE)
 
 
-class GuideDetailScreen(Screen):
+class GuideDetailScreen(PrintsMixin, Screen):
     """Set `guide` (a remote.platform_models.Guide), then show it."""
 
     guide = ObjectProperty(None, allownone=True)
@@ -32,6 +34,7 @@ class GuideDetailScreen(Screen):
         app = App.get_running_app()
         app.bind(lang=self._render)
         self._render()
+        self.reset_print()
         self.ids.scroll.scroll_y = 1
 
     def on_leave(self, *_args: Any) -> None:
@@ -51,6 +54,12 @@ class GuideDetailScreen(Screen):
         self.body = "\n\n".join(parts)
         png = qr_png(g.link, 360)
         self.qr_texture = CoreImage(io.BytesIO(png), ext="png").texture
+
+    def print_guide(self) -> None:
+        """Print the guide as shown (its language), where this terminal has a printer."""
+        guide, lang = self.guide, App.get_running_app().lang
+        if guide is not None:
+            self.start_print(lambda: guide_printout(guide, lang))
 
     def wipe(self) -> None:
         """Forget the guide shown."""

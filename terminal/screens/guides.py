@@ -15,6 +15,7 @@ from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from terminal import guide_texts as T
+from terminal import voice_texts as V
 from terminal.screens.common import load_kv
 
 load_kv(__file__)
@@ -30,6 +31,11 @@ class GuidesScreen(Screen):
     topic = StringProperty("")
     summary = StringProperty("")
     mode = OptionProperty("guide", options=["guide", "declare"])
+
+    @property
+    def prompt(self) -> tuple[str, str]:
+        """Read aloud in elderly mode: find a guide, or choose what to apply for."""
+        return V.DECLARE_PICK if self.mode == "declare" else V.GUIDES
 
     def on_kv_post(self, *_args: Any) -> None:
         """Letter keys once."""

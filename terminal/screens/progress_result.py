@@ -58,6 +58,9 @@ class ProgressResultScreen(Screen):
             lines.append(line)
         if p.promised_by:
             lines.append(pick(T.PROMISED, lang, d=local_time(p.promised_by)))
+        if p.cached_at:  # the platform is down: an earlier answer, and how old it is
+            as_of = pick(T.CACHED_AS_OF, lang, d=local_time(p.cached_at))
+            lines.insert(0, f"[color=b34700]{escape(as_of)}[/color]")
         self.timeline = "\n".join(lines)
         if p.missing_materials:
             items = "\n".join(f"{i}. {escape(m)}" for i, m in enumerate(p.missing_materials, 1))

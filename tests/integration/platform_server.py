@@ -8,6 +8,7 @@ answers, refused keys, a wrong token. `wait_for` blocks on a condition, no polli
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -18,7 +19,13 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from remote.platform_models import Audience, CaseProgress, Guide, OutboundMessage
+from remote.platform_models import (
+    Audience,
+    CaseProgress,
+    Guide,
+    LockerAssignment,
+    OutboundMessage,
+)
 from remote.wire import from_json, parse_time, to_json
 
 
@@ -85,6 +92,28 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     platform: PlatformServer
 
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.live: set[socket.socket] = set()  # keep-alive connections, cut on stop()
+        self.live_lock = threading.Lock()
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:
+        with self.live_lock:
+            self.live.add(request)
+        super().process_request(request, client_address)  # type: ignore[arg-type]
+
+    def shutdown_request(self, request: socket.socket) -> None:
+        with self.live_lock:
+            self.live.discard(request)
+        super().shutdown_request(request)  # type: ignore[arg-type]
+
+    def cut_connections(self) -> None:
+        with self.live_lock:
+            live, self.live = list(self.live), set()
+        for conn in live:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # clients that time out and hang up are part of the tests
 
@@ -97,6 +126,8 @@ class PlatformServer:
         self.token = token
         self.guides = list(guides)
         self.cases: dict[str, tuple[CaseProgress, str]] = {}  # case_no -> (progress, id number)
+        # case_no -> who may collect, or the 409 code saying why its result cannot go in
+        self.assignments: dict[str, LockerAssignment | str] = {}
         self.messages: dict[str, dict] = {}
         self.accepted: Counter[str] = Counter()
         self.order: list[str] = []
@@ -130,9 +161,14 @@ class PlatformServer:
         return self
 
     def stop(self) -> None:
+        """Stop listening and cut the kept-alive connections: the platform is gone."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
-        self._httpd.shutdown()
+        if self._thread.is_alive():
+            self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.cut_connections()
         self._thread.join(5)
 
     def __enter__(self) -> PlatformServer:
@@ -176,6 +212,9 @@ class PlatformServer:
         if method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "cases"] \
                 and parts[3] == "progress":
             return self._progress(parts[2], raw)
+        if method == "GET" and len(parts) == 4 and parts[:2] == ["v1", "cases"] \
+                and parts[3] == "locker-assignment":
+            return self._assignment(parts[2])
         if method == "PUT" and len(parts) == 3 and parts[:2] == ["v1", "messages"]:
             return self._message(parts[2], raw)
         return 404, {"code": "not_found"}
@@ -188,6 +227,14 @@ class PlatformServer:
         if proof.get("id_number") == id_number or proof.get("id_last6") == id_number[-6:]:
             return 200, to_json(progress)
         return 403, {"code": "identity_mismatch"}
+
+    def _assignment(self, case_no: str) -> tuple[int, object]:
+        found = self.assignments.get(case_no)
+        if found is None:
+            return 404, {"code": "case_not_found"}
+        if isinstance(found, str):
+            return 409, {"code": found}
+        return 200, to_json(found)
 
     def _message(self, key: str, raw: bytes) -> tuple[int, object]:
         try:

@@ -119,7 +119,8 @@ def test_payloads_validate_and_carry_no_personal_data(broker, tmp_path, closers)
     reporter = HealthReporter(link, lambda: {"boards": [{"unit": 1, "online": True,
                                                         "errors": 0}],
                                             "peripherals": {"printer_paper": "ok"},
-                                            "platform_reachable": True})
+                                            "platform_reachable": True,
+                                            "outbox": {"depth": 2}})
     assert reporter.report_once()
 
     comp = w.next(f"{PREFIX}/compartment/A03")
@@ -138,6 +139,7 @@ def test_payloads_validate_and_carry_no_personal_data(broker, tmp_path, closers)
     health = w.next(f"{PREFIX}/health").json()
     validate("health", health)
     assert health["session"] == link.session
+    assert health["outbox"]["depth"] == 2
 
     late = watcher(broker.port, closers, client_id="late")
     assert late.next(f"{PREFIX}/compartment/A03", pred=lambda m: m.retain).json()["id"] == "A03"

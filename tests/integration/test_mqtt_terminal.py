@@ -51,6 +51,9 @@ def test_birth_health_and_a_forced_door_reach_the_broker(terminal):
     health = watcher.next(f"{ROOT}/health", timeout=5).json()
     schema_ok("health", health)
     assert health["compartments"]["empty"] == 48
+    assert health["outbox"]["depth"] == 0  # the platform outbox, with its sender's state
+    assert health["outbox"]["consecutive_failures"] == 0
+    assert health["platform_reachable"] is True  # the local adapter, checked off-thread
 
     a03 = watcher.next(f"{ROOT}/compartment/A03", timeout=5).json()
     schema_ok("compartment", a03)

@@ -18,6 +18,7 @@ from remote.platform_http import HttpPlatform
 from remote.platform_models import (
     CaseProgress,
     CaseState,
+    LockerAssignment,
     MessageKind,
     OutboundMessage,
     TimelineEntry,
@@ -85,6 +86,22 @@ def test_case_progress_proof_travels_in_the_body_not_the_url(server, connect):
         platform.case_progress("SH/2026 001")
     assert not any(fake_id(7)[-6:] in path for _, path in server.requests)
     assert ("POST", "/v1/cases/SH%2F2026%20001/progress") in server.requests
+
+
+def test_locker_assignment_found_refused_or_unknown(server, connect):
+    who = LockerAssignment("SH-0001", "营业执照", "测试一", fake_id(1), "10000000001",
+                           proxy_name="测试二", proxy_id_number=fake_id(2), size_hint="L")
+    server.assignments.update({"SH-0001": who, "SH-0002": "not_ready"})
+    platform = connect()
+    assert platform.locker_assignment("SH-0001") == who
+    with pytest.raises(PlatformRejected, match="409 not_ready"):
+        platform.locker_assignment("SH-0002")
+    with pytest.raises(CaseNotFound):
+        platform.locker_assignment("SH-0003")
+    assert ("GET", "/v1/cases/SH-0001/locker-assignment") in server.requests
+    assert len(server.requests) == 3  # refusals are final: no retries
+    with pytest.raises(PlatformUnavailable):  # the bearer token protects it
+        connect(token="wrong", retries=0).locker_assignment("SH-0001")
 
 
 def test_deliver_is_idempotent_and_a_changed_repeat_is_rejected(server, connect):

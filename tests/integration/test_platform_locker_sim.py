@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from locker.models import Outcome, Size
+from remote.platform_cache import CachingPlatform
 from remote.platform_http import HttpPlatform
 from remote.platform_local import LocalPlatform
 from remote.platform_models import CaseState, DeliveryMethod, DeliveryReceipt
@@ -69,7 +70,8 @@ def wire(rt, compartment_id: str) -> tuple[int, int]:
 
 def test_deposit_and_pickup_reach_the_platform_in_order_with_the_receipt(runtime, server):
     rt, sim = runtime
-    assert isinstance(rt.platform, HttpPlatform)
+    assert isinstance(rt.platform, CachingPlatform)  # http comes with the offline cache
+    assert isinstance(rt.platform.inner, HttpPlatform)
     c = rt.controller
     dep = c.deposit("SH-PLAT-1", fake_id(11), "测试甲", fake_phone(11), Size.S, "courier-1")
     assert dep.outcome is Outcome.OPENED

@@ -85,11 +85,26 @@ def main(data_dir: str, shots: str | None = None) -> int:
     def on(name: str) -> Step:
         return lambda: app.root.current == name
 
-    def shot(name: str) -> None:
-        if shots:
-            Path(shots).mkdir(parents=True, exist_ok=True)
-            produced = app.root_window.screenshot(str(Path(shots) / f"{name}.png"))
-            Path(produced).replace(Path(shots) / f"{name}.png")  # Kivy appends a counter
+    def snap(name: str) -> None:
+        produced = app.root_window.screenshot(str(Path(shots) / f"{name}.png"))
+        Path(produced).replace(Path(shots) / f"{name}.png")  # Kivy appends a counter
+
+    def shot(name: str) -> Iterator[Step]:
+        """Normal, elderly and English pictures of what is on screen (only with a folder)."""
+        if not shots:
+            return
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        snap(name)
+        elderly, lang = app.elderly, app.lang
+        app.set_elderly(True)
+        yield frames()
+        snap(f"{name}_elderly")
+        app.set_elderly(elderly)
+        app.lang = "en"
+        yield frames()
+        snap(f"{name}_english")
+        app.lang = lang
+        yield frames()
 
     def scenario() -> Iterator[Step]:
         yield lambda: app.runtime is not None and app.devices is not None and app.locker_up
@@ -115,32 +130,26 @@ def main(data_dir: str, shots: str | None = None) -> int:
         tap(home.ids.language)
         yield frames()
         seen["english_title"] = home.ids.pickup.text
-        shot("home_english")
         tap(home.ids.language)
-        yield frames()
-        app.set_elderly(True)
-        yield frames()
-        shot("home_elderly")
-        app.set_elderly(False)
         yield frames()
 
         # a receipt and the wrong person's card: refused, nothing opens
         tap(home.ids.pickup)
         yield on("pickup_start")
         yield frames()
-        shot("pickup_start")
+        yield from shot("pickup_start")
         dev.scanner_sim.present(token)
         scanned_at = time.monotonic()
         yield on("pickup_card")
         yield frames()
-        shot("pickup_card")
+        yield from shot("pickup_card")
         dev.id_reader_sim.present(stranger)
         msg = app.root.get_screen("message")
         yield on("message")
         seen["wrong_card_good"] = msg.good
         seen["wrong_card_text"] = msg.text
         yield frames()
-        shot("pickup_refused")
+        yield from shot("pickup_refused")
         seen["door_after_wrong_card"] = control.channel(spec.unit, spec.channel)["door_open"]
         dev.id_reader_sim.remove()
         tap(msg.ids.done)
@@ -163,12 +172,12 @@ def main(data_dir: str, shots: str | None = None) -> int:
         seen["holder_shown"] = door.holder
         seen["map_marked"] = [t for t in door.ids.map.cell_texts() if "▶" in t]
         seen["door_open"] = control.channel(spec.unit, spec.channel)["door_open"]
-        shot("door_open")
+        yield from shot("door_open")
         control.take(spec.unit, spec.channel)
         control.close(spec.unit, spec.channel)
         yield on("evaluation")
         yield frames()
-        shot("evaluation")
+        yield from shot("evaluation")
         evaluation = app.root.get_screen("evaluation")
         satisfied = next(w for w in evaluation.ids.levels.children if "满意" in w.text
                          and "★★★★☆" in w.text)
@@ -207,7 +216,8 @@ def main(data_dir: str, shots: str | None = None) -> int:
         yield lambda: app._overlay is not None
         yield frames()
         seen["countdown_text"] = app._overlay.ids.countdown.text
-        shot("idle_countdown")
+        if shots:  # one picture only: switching modes would restart the countdown
+            snap("idle_countdown")
         tap(app._overlay.ids.more_time)
         yield lambda: app._overlay is None
         seen["code_kept_after_more_time"] = app.root.get_screen("pickup_code").code

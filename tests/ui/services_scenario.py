@@ -68,17 +68,32 @@ def main(data_dir: str, shots: str | None = None) -> int:
     def on(name: str) -> Step:
         return lambda: app.root.current == name
 
-    def shot(name: str) -> None:
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            produced = app.root_window.screenshot(str(out / f"{name}.png"))
-            Path(produced).replace(out / f"{name}.png")  # Kivy appends a counter
+    def snap(name: str) -> None:
+        produced = app.root_window.screenshot(str(out / f"{name}.png"))
+        Path(produced).replace(out / f"{name}.png")  # Kivy appends a counter
+
+    def shot(name: str) -> Iterator[Step]:
+        """Normal, elderly and English pictures of what is on screen (only with a folder)."""
+        if out is None:
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        snap(name)
+        elderly, lang = app.elderly, app.lang
+        app.set_elderly(True)
+        yield frames()
+        snap(f"{name}_elderly")
+        app.set_elderly(elderly)
+        app.lang = "en"
+        yield frames()
+        snap(f"{name}_english")
+        app.lang = lang
+        yield frames()
 
     def scenario() -> Iterator[Step]:
         yield lambda: app.devices is not None and app.platform is not None and app.locker_up
         home = app.root.get_screen("home")
         yield frames()
-        shot("home")
+        yield from shot("home")
         # guides: pinyin initials, then the full guide
         tap(home.ids.guides)
         yield on("guides")
@@ -90,7 +105,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         yield frames()
         titles = [w.text for w in reversed(guides.ids.results.children)]
         seen["sfz_first"] = titles[0] if titles else ""
-        shot("guides_search")
+        yield from shot("guides_search")
         tap(next(reversed(guides.ids.results.children)))
         yield on("guide_detail")
         yield frames()
@@ -98,11 +113,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         seen["detail_title"] = detail.title
         seen["detail_body"] = detail.body
         seen["detail_qr"] = detail.qr_texture is not None
-        shot("guide_detail")
-        app.set_elderly(True)
-        yield frames()
-        shot("guide_detail_elderly")
-        app.set_elderly(False)
+        yield from shot("guide_detail")
         tap(detail.ids.back)
         yield on("guides")
         yield frames()
@@ -124,7 +135,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         tap(progress.ids.query)
         yield lambda: not progress.busy and progress.status_pair[0] != ""
         seen["wrong_last6"] = progress.status_pair[0]
-        shot("progress")
+        yield from shot("progress")
         right = _last6(DEMO_CASE)
         for ch in right:
             tap(key(progress, ch))
@@ -134,7 +145,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         result = app.root.get_screen("progress_result")
         seen["timeline"] = result.timeline
         seen["missing"] = result.missing
-        shot("progress_result")
+        yield from shot("progress_result")
         tap(result.ids.done)
         yield on("home")
         yield frames()
@@ -175,18 +186,18 @@ def main(data_dir: str, shots: str | None = None) -> int:
             yield frames(1)
         tap(form.ids.capture)
         yield lambda: form.pages == 1
-        shot("declare_form")
+        yield from shot("declare_form")
         tap(form.ids.next)
         yield on("declare_review")
         yield frames()
         review = app.root.get_screen("declare_review")
         seen["review"] = review.summary
-        shot("declare_review")
+        yield from shot("declare_review")
         tap(review.ids.submit)
         yield lambda: review.number != ""
         yield frames()
         seen["number"] = review.number
-        shot("declare_done")
+        yield from shot("declare_done")
         with app.runtime.store.read() as conn:
             row = conn.execute("SELECT * FROM outbox WHERE kind = 'declaration'").fetchone()
             seen["outbox_declaration"] = None if row is None else dict(row)
@@ -207,7 +218,6 @@ def main(data_dir: str, shots: str | None = None) -> int:
         yield lambda: len(guides.ids.results.children) > 0
         yield frames()
         seen["small_targets"] += _small_targets(guides)
-        shot("guides_elderly")
         tap(guides.ids.back)
         yield on("home")
 
@@ -221,7 +231,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         yield frames()
         seen["down_notice"] = home.ids.availability.text
         seen["down_pickup_disabled"] = home.ids.pickup.disabled
-        shot("home_locker_down")
+        yield from shot("home_locker_down")
         tap(home.ids.guides)
         yield on("guides")
         yield lambda: len(guides.ids.results.children) > 0

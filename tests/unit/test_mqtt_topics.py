@@ -12,7 +12,7 @@ import pytest
 from locker.models import Alarm, AlarmType, CompartmentState, Severity, Size
 from locker.reports import CompartmentStatus, LockerStatus
 from remote import mqtt_topics as mt
-from remote.health import HealthReporter, build_health, locker_source
+from remote.health import HealthReporter, build_health, locker_source, outbox_body
 from remote.mqtt_outbox import MqttOutbox
 from remote.mqtt_session import SessionCounter
 
@@ -146,12 +146,19 @@ def test_health_payload_validates(tmp_path):
     status = LockerStatus([comp(door=True)], {s: 0 for s in CompartmentState})
     source = {**locker_source(status), "boards": [{"unit": 2, "online": True, "errors": 1}],
               "peripherals": {"scanner": "ok"}, "platform_reachable": False,
+              "outbox": outbox_body(3, {"consecutive_failures": 2, "last_delivery": None,
+                                        "failing_since": datetime.now(UTC), "paused_until":
+                                        datetime.now(UTC) + timedelta(seconds=10)}),
               "case_no": "must not leak"}
     body = build_health(source, uptime_s=12.3, outbox_depth=4, disk_path=str(tmp_path))
     payload = mt.stamp(body, 1, 5, ts=datetime.now(UTC))
     validate("health", payload)
     assert payload["open_doors"] == ["B07"]
     assert "case_no" not in payload
+    assert payload["outbox"]["depth"] == 3  # the platform outbox; outbox_depth is MQTT's
+    assert payload["outbox"]["consecutive_failures"] == 2
+    assert payload["outbox"]["failing_since"].endswith("Z")
+    validate("health", {**payload, "outbox": outbox_body(0)})  # no sender: depth alone
 
 
 def test_health_reporter_publishes_through_a_sink():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from remote.platform_cache import CachingPlatform
 from remote.platform_http import HttpPlatform
 from terminal.config import ConfigError, load_config
 from terminal.platform_setup import open_platform
@@ -32,18 +33,23 @@ def test_an_http_platform_is_built_from_the_section(tmp_path, monkeypatch):
     monkeypatch.setenv("KIOSK_PLATFORM_TOKEN", "from-env")
     ca = tmp_path / "ca.pem"
     ca.write_text("not checked here", encoding="utf-8")
-    cfg = load_config(write(tmp_path, '[platform]\nadapter = "http"\n'
+    monkeypatch.setenv("KIOSK_HASH_KEY", "platform-config-test-hash-key-0123456789")
+    cfg = load_config(write(tmp_path, f'[terminal]\ndata_dir = "{tmp_path / "data"}"\n'
+                            '[platform]\nadapter = "http"\n'
                             'base_url = "https://p.example/api/"\n'
                             f'ca_file = "{ca}"\nretries = 4\nbackoff_s = 0.25\n'))
     platform = open_platform(cfg)
     try:
-        assert isinstance(platform, HttpPlatform)
-        assert platform._verify == str(ca)
-        assert platform._retries == 4
-        assert platform._backoff == 0.25
-        assert platform._base == "https://p.example/api"
+        assert isinstance(platform, CachingPlatform)  # guides and progress kept for offline use
+        http = platform.inner
+        assert isinstance(http, HttpPlatform)
+        assert http._verify == str(ca)
+        assert http._retries == 4
+        assert http._backoff == 0.25
+        assert http._base == "https://p.example/api"
     finally:
         platform.close()
+    assert http._closed.is_set()  # closing the cache closes the adapter
 
 
 @pytest.mark.parametrize(("text", "message"), [

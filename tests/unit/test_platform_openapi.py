@@ -18,6 +18,7 @@ from remote.platform_models import (
     FaqEntry,
     FormField,
     Guide,
+    LockerAssignment,
     Material,
     OutboundMessage,
     TimelineEntry,
@@ -41,13 +42,15 @@ def test_the_routes_of_the_port_are_documented():
     assert SPEC["openapi"].startswith("3.1")
     routes = {(path, method) for path, ops in SPEC["paths"].items() for method in ops}
     assert routes == {("/v1/health", "get"), ("/v1/guides", "get"),
-                      ("/v1/cases/{case_no}/progress", "post"), ("/v1/messages/{key}", "put")}
+                      ("/v1/cases/{case_no}/progress", "post"), ("/v1/messages/{key}", "put"),
+                      ("/v1/cases/{case_no}/locker-assignment", "get")}
     put = SPEC["paths"]["/v1/messages/{key}"]["put"]["responses"]
     assert {"200", "201", "409", "503"} <= set(put)
 
 
 @pytest.mark.parametrize("record", [Guide, FormField, Material, FaqEntry, CaseProgress,
-                                    TimelineEntry, DeliveryReceipt, OutboundMessage])
+                                    TimelineEntry, DeliveryReceipt, OutboundMessage,
+                                    LockerAssignment])
 def test_schemas_list_exactly_the_fields_of_the_records(record):
     schema = SPEC["components"]["schemas"][record.__name__]
     fields = dataclasses.fields(record)
@@ -71,6 +74,15 @@ def test_real_records_validate_against_their_schemas():
                             (TimelineEntry(CaseState.RECEIVED, T0, deadline=T0),),
                             ("身份证复印件",), T0, T0, "王*明")
     validate(to_json(progress), "CaseProgress")
+    validate(to_json(dataclasses.replace(progress, cached_at=T0)), "CaseProgress")
+    who = LockerAssignment("C1", "测试", "王小明", "000000197001010011", "10000000001",
+                           proxy_name="王小红", proxy_id_number="000000197001010020",
+                           size_hint="L")
+    validate(to_json(who), "LockerAssignment")
+    validate(to_json(dataclasses.replace(who, proxy_name="", proxy_id_number="")),
+             "LockerAssignment")
+    with pytest.raises(jsonschema.ValidationError):
+        validate(to_json(dataclasses.replace(who, size_hint="XXL")), "LockerAssignment")
     validate({"id_last6": fake_id(3)[-6:]}, "IdentityProof")
     with pytest.raises(jsonschema.ValidationError):
         validate({"id_last6": "12", "id_number": fake_id(3)}, "IdentityProof")

@@ -146,15 +146,19 @@ def test_pause_grows_while_the_platform_stays_down_and_resets_after(rig):
     put(store, outbox, clock, "k1", "A")
     platform.down = {"*"}
     pauses = []
+    first_failure = clock.now()
     for _ in range(9):
         sender.drain_once()
         pauses.append((sender.paused_until - clock.now()).total_seconds())
         clock.advance(pauses[-1])
     assert pauses == [5, 10, 20, 40, 80, 160, 320, 600, 600]
+    assert sender.state()["failing_since"] == first_failure  # for the health report
+    assert sender.state()["consecutive_failures"] == 9
     platform.down = set()
     clock.advance(600)
     assert sender.drain_once().delivered == 1
-    assert (sender.failures, sender.paused_until) == (0, None)
+    assert (sender.failures, sender.paused_until, sender.failing_since) == (0, None, None)
+    assert sender.state()["last_delivery"] == clock.now()
 
 
 def test_the_thread_wakes_at_once_when_something_is_enqueued(tmp_path):
