@@ -14,15 +14,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
-SCENARIOS = ("pickup_scenario.py", "services_scenario.py", "staff_scenario.py")
+SCENARIOS = (("pickup_scenario.py",), ("services_scenario.py",), ("staff_scenario.py",),
+             ("keyboard_scenario.py", "1920x1080"), ("keyboard_scenario.py", "1280x800"))
+"""Each scenario's script and its arguments between the data dir and the screenshot folder."""
 
 
 def main() -> int:
     """Run each scenario with the screenshot folder; fail if one fails."""
-    for script in SCENARIOS:
+    for script, *args in SCENARIOS:
         with tempfile.TemporaryDirectory() as tmp:
             done = subprocess.run([sys.executable, str(ROOT / "tests" / "ui" / script), tmp,
-                                   str(OUT)], check=False, capture_output=True, text=True)
+                                   *args, str(OUT)], check=False, capture_output=True, text=True)
             if done.returncode != 0:
                 print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
                 return 1

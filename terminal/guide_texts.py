@@ -47,3 +47,4 @@ SUBMIT = ("确认提交", "Submit")
 SUBMITTED = ("申报已提交，请保存申报号\n{number}", "Submitted. Keep your number:\n{number}")
 SUBMITTED_HINT = ("扫码或凭申报号和身份证查询进度", "Scan this or use the number and your ID to "
                   "check progress")
+SUBMITTED_TITLE = ("申报已提交", "Application submitted")

@@ -52,9 +52,9 @@ class ProgressResultScreen(Screen):
             if row.current:
                 line += f"  [color=b34700]({pick(T.CURRENT, lang)})[/color]"
             if row.note:
-                line += f"\n      {escape(row.note)}"
+                line += f"\n\u3000\u3000{escape(row.note)}"  # not a break point
             if row.deadline:
-                line += f"\n      {pick(T.DEADLINE, lang)}: {row.deadline}"
+                line += f"\n\u3000\u3000{pick(T.DEADLINE, lang)}: {row.deadline}"
             lines.append(line)
         if p.promised_by:
             lines.append(pick(T.PROMISED, lang, d=local_time(p.promised_by)))
