@@ -20,9 +20,11 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from terminal import texts, voice_texts
+from terminal.app_idle import IdleReset
+from terminal.app_text import TextHelpers
 from terminal.background import Background
 from terminal.config import Config
-from terminal.idle import IdlePhase, IdleWatch
+from terminal.idle import IdleWatch
 from terminal.pickup_flow import PickupFlow
 from terminal.screens import registry
 from terminal.screens.idle_overlay import IdleOverlay
@@ -34,7 +36,7 @@ STATUS_REFRESH_S = 2.0
 HOME = "home"
 
 
-class KioskApp(App):
+class KioskApp(TextHelpers, IdleReset, App):
     """The terminal; `open_locker` and `open_devices` run on the worker at start."""
 
     scale = NumericProperty(1.0)
@@ -63,25 +65,6 @@ class KioskApp(App):
         self.guide_index: Any = None
         self._guide_waiters: list[Callable[[bool], None]] = []
         self.title = "政务服务自助终端"
-
-    # -- kv helpers ------------------------------------------------------------------------
-    def bi(self, pair: tuple[str, str], scale: float = 1.0, lang: str = "zh", **fmt: Any) -> str:
-        """Chinese with its English in smaller print, or English alone in English mode.
-
-        kv passes `app.scale` and `app.lang` so the text follows both when they change.
-        """
-        return texts.bilingual(pair, round(20 * scale * Window.dpi / 96), lang, **fmt)
-
-    def tr(self, pair: tuple[str, str], lang: str = "zh", **fmt: Any) -> str:
-        """One language of a pair (no markup), following `app.lang` when kv passes it."""
-        return texts.pick(pair, lang, **fmt)
-
-    def tile(self, pair: tuple[str, str], hint: tuple[str, str], scale: float = 1.0,
-             lang: str = "zh") -> str:
-        """A big tile: the title (and its English), then a one-line hint in small print."""
-        small = round(22 * scale * Window.dpi / 96)
-        title = pair[1] if lang == "en" else f"[b]{pair[0]}[/b]  {pair[1]}"
-        return f"{title}\n[size={small}]{texts.pick(hint, lang)}[/size]"
 
     def set_elderly(self, on: bool) -> None:
         """长辈模式: 1.4x text and targets, line spacing 1.3+, twice the time."""
@@ -239,50 +222,3 @@ class KioskApp(App):
             return
         self.root.get_screen("declare_form").start(guide)
         self.go("declare_form")
-
-    # -- idle reset ------------------------------------------------------------------------
-    def _touched(self, *_args: Any) -> None:
-        self.idle.touch()
-
-    def _idle_check(self, _dt: float) -> None:
-        screen = self.root.current_screen
-        if self.root.current == HOME or getattr(screen, "keep_awake", False):
-            self.idle.touch()
-            self._hide_overlay()
-            return
-        state = self.idle.state()
-        if state.phase is IdlePhase.ACTIVE:
-            self._hide_overlay()
-        elif state.phase is IdlePhase.WARNING:
-            if self._overlay is None:
-                self._overlay = IdleOverlay()
-                self._overlay.open()
-                self.say(voice_texts.IDLE)
-            self._overlay.seconds = state.seconds_left
-        else:
-            self.go_home()
-
-    def _hide_overlay(self) -> None:
-        if self._overlay is not None:
-            self._overlay.dismiss()
-            self._overlay = None
-
-    def more_time(self) -> None:
-        """The countdown's "more time" button."""
-        self.idle.more_time()
-        self._hide_overlay()
-
-    def go_home(self) -> None:
-        """Back to Home, wiping every piece of personal data from the flows and the screens."""
-        self._hide_overlay()
-        if self.pickup_flow is not None:
-            self.pickup_flow.wipe()
-            self.pickup_flow = None
-        for screen in self.root.screens:
-            wipe = getattr(screen, "wipe", None)
-            if wipe is not None:
-                wipe()
-        self.set_elderly(False)
-        self.lang = "zh"
-        self.root.current = HOME
-        self.refresh_status()

@@ -1,0 +1,70 @@
+"""The app's idle reset: the countdown with "more time", then Home and a wipe (DESIGN §8).
+
+A mixin of KioskApp, kept apart so the app module stays readable; the rule itself (quiet
+spell, countdown, elderly doubling) is `terminal.idle.IdleWatch`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from terminal import voice_texts
+from terminal.idle import IdlePhase
+from terminal.screens.idle_overlay import IdleOverlay
+
+HOME = "home"
+
+
+class IdleReset:
+    """Needs `idle` (IdleWatch), `root` (ScreenManager), `_overlay`, `pickup_flow`, `say`."""
+
+    idle: Any
+    root: Any
+    pickup_flow: Any
+    _overlay: IdleOverlay | None
+
+    def _touched(self, *_args: Any) -> None:
+        self.idle.touch()
+
+    def _idle_check(self, _dt: float) -> None:
+        screen = self.root.current_screen
+        if self.root.current == HOME or getattr(screen, "keep_awake", False):
+            self.idle.touch()
+            self._hide_overlay()
+            return
+        state = self.idle.state()
+        if state.phase is IdlePhase.ACTIVE:
+            self._hide_overlay()
+        elif state.phase is IdlePhase.WARNING:
+            if self._overlay is None:
+                self._overlay = IdleOverlay()
+                self._overlay.open()
+                self.say(voice_texts.IDLE)
+            self._overlay.seconds = state.seconds_left
+        else:
+            self.go_home()
+
+    def _hide_overlay(self) -> None:
+        if self._overlay is not None:
+            self._overlay.dismiss()
+            self._overlay = None
+
+    def more_time(self) -> None:
+        """The countdown's "more time" button."""
+        self.idle.more_time()
+        self._hide_overlay()
+
+    def go_home(self) -> None:
+        """Back to Home, wiping every piece of personal data from the flows and the screens."""
+        self._hide_overlay()
+        if self.pickup_flow is not None:
+            self.pickup_flow.wipe()
+            self.pickup_flow = None
+        for screen in self.root.screens:
+            wipe = getattr(screen, "wipe", None)
+            if wipe is not None:
+                wipe()
+        self.set_elderly(False)
+        self.lang = "zh"
+        self.root.current = HOME
+        self.refresh_status()
