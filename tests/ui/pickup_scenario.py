@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -24,7 +24,6 @@ sys.path.insert(0, str(ROOT))
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
-Step = Callable[[], bool]
 CASE = "SJ20261120000005"  # a completed demo case of assets/catalogue/cases.json (黄俊杰)
 APPLICANT_ID = "000000198805090776"
 
@@ -43,9 +42,6 @@ def main(data_dir: str, shots: str | None = None) -> int:
                         '[devices]\ncard_timeout_s = 20\n', encoding="utf-8")
     cfg = load_config(cfg_file)
     prepare_kivy(cfg)
-    from kivy.clock import Clock
-    from kivy.tests.common import UnitTestTouch
-    from kivy.uix.button import Button
 
     from hardware.drivers.id_reader_sim import fake_card
     from hardware.drivers.sim_control import ControlHandler, ControlServer, SimControl
@@ -55,6 +51,16 @@ def main(data_dir: str, shots: str | None = None) -> int:
     from terminal.composition import open_locker
     from terminal.devices import open_devices
     from terminal.identity_setup import local_issuer
+    from tests.ui.scenario_kit import (
+        Step,
+        find_button,
+        frames,
+        run_steps,
+        screenshot,
+        showing,
+        tap,
+        variants,
+    )
 
     issuer = local_issuer(cfg)  # the platform stand-in: its key is trusted when the locker opens
     token = issuer.issue(CASE, ReceiptKind.ACCEPTANCE_NOTICE)
@@ -63,48 +69,17 @@ def main(data_dir: str, shots: str | None = None) -> int:
     app = KioskApp(cfg, open_locker, open_devices)
     seen: dict = {}
 
-    def tap(widget) -> None:
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
-
     def keypad(label: str):
-        screen = app.root.get_screen("pickup_code")
-        return next(w for w in screen.walk()
-                    if isinstance(w, Button) and getattr(w, "text", None) == label)
-
-    def frames(n: int = 3) -> Step:
-        left = [n]
-
-        def done() -> bool:
-            left[0] -= 1
-            return left[0] < 0
-        return done
+        return find_button(app.root.get_screen("pickup_code"), label)
 
     def on(name: str) -> Step:
-        return lambda: app.root.current == name
+        return showing(app, name)
 
     def snap(name: str) -> None:
-        produced = app.root_window.screenshot(str(Path(shots) / f"{name}.png"))
-        Path(produced).replace(Path(shots) / f"{name}.png")  # Kivy appends a counter
+        screenshot(app, shots, name)
 
     def shot(name: str) -> Iterator[Step]:
-        """Normal, elderly and English pictures of what is on screen (only with a folder)."""
-        if not shots:
-            return
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        snap(name)
-        elderly, lang = app.elderly, app.lang
-        app.set_elderly(True)
-        yield frames()
-        snap(f"{name}_elderly")
-        app.set_elderly(elderly)
-        app.lang = "en"
-        yield frames()
-        snap(f"{name}_english")
-        app.lang = lang
-        yield frames()
+        return variants(app, shots, name)
 
     def scenario() -> Iterator[Step]:
         yield lambda: app.runtime is not None and app.devices is not None and app.locker_up
@@ -243,30 +218,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
                                   reverse=True)[:8]
         seen["done"] = True
 
-    steps = scenario()
-    state = {"wait": None, "deadline": time.monotonic() + 30}
-
-    def tick(_dt: float) -> None:
-        trail = seen.setdefault("trail", [])
-        if not trail or trail[-1] != app.root.current:
-            trail.append(app.root.current)
-        wait = state["wait"]
-        if wait is not None and not wait():
-            if time.monotonic() > state["deadline"]:
-                seen["timed_out_at"] = wait.__code__.co_firstlineno
-                seen["waiting_for"] = [c.cell_contents for c in (wait.__closure__ or ())
-                                       if isinstance(c.cell_contents, str)]
-                seen["screen"] = app.root.current
-                app.stop()
-            return
-        try:
-            state["wait"] = next(steps)
-            state["deadline"] = time.monotonic() + 30
-        except StopIteration:
-            Clock.unschedule(tick)
-            app.stop()
-
-    Clock.schedule_interval(tick, 0.05)
+    run_steps(app, scenario(), seen, timeout_s=30)
     app.run()
     print(json.dumps(seen, ensure_ascii=False))
     return 0 if seen.get("done") else 1

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
-Step = Callable[[], bool]
 DEMO_CASE = "SJ20261116000047"  # a 补正 case of assets/catalogue/cases.json
 
 
@@ -33,61 +31,37 @@ def main(data_dir: str, shots: str | None = None) -> int:
                         'idle_s = 600\n[bus]\nbaud = 115200\n', encoding="utf-8")
     cfg = load_config(cfg_file)
     prepare_kivy(cfg)
-    from kivy.clock import Clock
-    from kivy.tests.common import UnitTestTouch
 
     from hardware.drivers.id_reader_sim import fake_card
     from terminal.app import KioskApp
     from terminal.composition import open_locker
     from terminal.devices import open_devices
+    from tests.ui.scenario_kit import (
+        Step,
+        find_button,
+        frames,
+        run_steps,
+        screenshot,
+        showing,
+        tap,
+        variants,
+    )
 
     app = KioskApp(cfg, open_locker, open_devices)
     seen: dict = {}
     out = Path(shots) if shots else None
 
-    def tap(widget) -> None:
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
-
     def key(screen, label: str):
-        for w in screen.walk():
-            if getattr(w, "text", None) == label and hasattr(w, "on_release"):
-                return w
-        raise LookupError(f"no key {label!r} on {screen.name}")
-
-    def frames(n: int = 3) -> Step:
-        left = [n]
-
-        def done() -> bool:
-            left[0] -= 1
-            return left[0] < 0
-        return done
+        return find_button(screen, label)
 
     def on(name: str) -> Step:
-        return lambda: app.root.current == name
+        return showing(app, name)
 
     def snap(name: str) -> None:
-        produced = app.root_window.screenshot(str(out / f"{name}.png"))
-        Path(produced).replace(out / f"{name}.png")  # Kivy appends a counter
+        screenshot(app, out, name)
 
     def shot(name: str) -> Iterator[Step]:
-        """Normal, elderly and English pictures of what is on screen (only with a folder)."""
-        if out is None:
-            return
-        out.mkdir(parents=True, exist_ok=True)
-        snap(name)
-        elderly, lang = app.elderly, app.lang
-        app.set_elderly(True)
-        yield frames()
-        snap(f"{name}_elderly")
-        app.set_elderly(elderly)
-        app.lang = "en"
-        yield frames()
-        snap(f"{name}_english")
-        app.lang = lang
-        yield frames()
+        return variants(app, out, name)
 
     def scenario() -> Iterator[Step]:
         yield lambda: app.devices is not None and app.platform is not None and app.locker_up
@@ -238,29 +212,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         seen["down_guides"] = len(guides.ids.results.children)
         seen["done"] = True
 
-    steps = scenario()
-    state = {"wait": None, "deadline": time.monotonic() + 40}
-
-    def tick(_dt: float) -> None:
-        wait = state["wait"]
-        if wait is not None and not wait():
-            if time.monotonic() > state["deadline"]:
-                seen["timed_out_at"] = wait.__code__.co_firstlineno
-                seen["screen"] = app.root.current
-                app.stop()
-            return
-        try:
-            state["wait"] = next(steps)
-            state["deadline"] = time.monotonic() + 40
-        except StopIteration:
-            Clock.unschedule(tick)
-            app.stop()
-        except Exception as err:  # report, don't hang
-            seen["error"] = repr(err)
-            Clock.unschedule(tick)
-            app.stop()
-
-    Clock.schedule_interval(tick, 0.05)
+    run_steps(app, scenario(), seen, timeout_s=40)
     app.run()
     print(json.dumps(seen, ensure_ascii=False, default=str))
     return 0 if seen.get("done") else 1

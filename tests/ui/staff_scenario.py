@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,6 @@ from remote.local_catalogue import mask_name  # noqa: E402
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
-Step = Callable[[], bool]
 BADGE = "88001234"  # digits, so it can be typed on the keypad as well as scanned
 PIN = "482915"
 SCANNED = "SJ20261109000061"  # completed, 居民身份证换领: a small result (size hint S)
@@ -83,27 +82,20 @@ def main(data_dir: str, shots_dir: str | None = None) -> int:
     enrol_staff(cfg)
     from datetime import UTC, datetime, timedelta
 
-    from kivy.clock import Clock
-    from kivy.tests.common import UnitTestTouch
-
     from hardware.drivers.sim_control import ControlHandler, ControlServer, SimControl
     from terminal.app import KioskApp
     from terminal.composition import open_locker
     from terminal.devices import open_devices
     from terminal.screens.compartment_grid import GridCell
     from terminal.screens.keyboard import KeyboardKey
+    from tests.ui.scenario_kit import Step, patient, run_steps, showing, tap
+    from tests.ui.scenario_kit import frames as kit_frames
 
     app = KioskApp(cfg, open_locker, open_devices)
     seen: dict = {"shots": [], "views": []}
     out = Path(shots_dir) if shots_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-
-    def tap(widget) -> None:
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
 
     def type_digits(keypad, digits: str) -> None:
         for d in digits:
@@ -115,15 +107,10 @@ def main(data_dir: str, shots_dir: str | None = None) -> int:
                     if isinstance(w, GridCell) and w.compartment == compartment_id)
 
     def frames(n: int = 4) -> Step:
-        left = [n]
-
-        def done() -> bool:
-            left[0] -= 1
-            return left[0] < 0
-        return done
+        return kit_frames(n)
 
     def on(name: str) -> Step:
-        return lambda: app.root.current == name
+        return showing(app, name)
 
     def shot(name: str) -> None:
         seen["views"].append(name)
@@ -291,8 +278,7 @@ def main(data_dir: str, shots_dir: str | None = None) -> int:
         tap(mnt.ids.door_test)
         yield lambda: mnt.testing
         seen["testing_text"] = mnt.ids.door_test.text
-        state["allow"] = 150
-        yield lambda: not mnt.testing
+        yield patient(lambda: not mnt.testing, 150)
         yield lambda: not any("门开" in t for t in mnt.ids.grid.cell_texts())
         mnt.refresh()
         yield frames(30)
@@ -344,31 +330,10 @@ def main(data_dir: str, shots_dir: str | None = None) -> int:
         server.stop()
         seen["done"] = True
 
-    steps = scenario()
-    state = {"wait": None, "deadline": time.monotonic() + 30}
-
-    def tick(_dt: float) -> None:
-        wait = state["wait"]
-        if wait is not None and not wait():
-            if time.monotonic() > state["deadline"]:
-                seen["timed_out_at"] = wait.__code__.co_firstlineno
-                seen["screen"] = app.root.current
-                seen["screen_note"] = list(getattr(app.root.current_screen, "note", []))
-                app.stop()
-            return
-        try:
-            state["wait"] = next(steps)
-            state["deadline"] = time.monotonic() + state.pop("allow", 30)
-        except StopIteration:
-            Clock.unschedule(tick)
-            app.stop()
-        except Exception as err:  # report the failing step instead of hanging
-            seen["error"] = f"{type(err).__name__}: {err}"
-            Clock.unschedule(tick)
-            app.stop()
-
-    Clock.schedule_interval(tick, 0.05)
+    run_steps(app, scenario(), seen, timeout_s=30)
     app.run()
+    if "timed_out_at" in seen:
+        seen["screen_note"] = list(getattr(app.root.current_screen, "note", []))
     print(json.dumps(seen, ensure_ascii=False))
     return 0 if seen.get("done") else 1
 

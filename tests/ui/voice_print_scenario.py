@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +20,6 @@ sys.path.insert(0, str(ROOT))
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
-Step = Callable[[], bool]
 CASE = "SJ20261120000005"  # a completed demo case of assets/catalogue/cases.json (黄俊杰)
 APPLICANT_ID = "000000198805090776"
 
@@ -34,8 +32,6 @@ def main(data_dir: str, shots: str | None = None) -> int:
                         'voice = "sim"\n', encoding="utf-8")
     cfg = load_config(cfg_file)
     prepare_kivy(cfg)
-    from kivy.clock import Clock
-    from kivy.tests.common import UnitTestTouch
     from pyzbar.pyzbar import ZBarSymbol, decode
 
     from hardware.drivers.id_reader_sim import fake_card
@@ -47,6 +43,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
     from terminal.devices import open_devices
     from terminal.identity_setup import local_issuer
     from terminal.idle import IdleWatch
+    from tests.ui.scenario_kit import Step, find_button, frames, run_steps, showing, tap
     from tests.ui.services_scenario import _value_for
 
     token = local_issuer(cfg).issue(CASE, ReceiptKind.ACCEPTANCE_NOTICE)
@@ -55,28 +52,11 @@ def main(data_dir: str, shots: str | None = None) -> int:
     seen: dict = {}
     out = Path(shots) if shots else None
 
-    def tap(widget) -> None:
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
-
     def key(screen, label: str):
-        for w in screen.walk():
-            if getattr(w, "text", None) == label and hasattr(w, "on_release"):
-                return w
-        raise LookupError(f"no key {label!r} on {screen.name}")
-
-    def frames(n: int = 3) -> Step:
-        left = [n]
-
-        def done() -> bool:
-            left[0] -= 1
-            return left[0] < 0
-        return done
+        return find_button(screen, label)
 
     def on(name: str) -> Step:
-        return lambda: app.root.current == name
+        return showing(app, name)
 
     def said(text: str) -> Step:
         return lambda: text in app.devices.voice.said
@@ -250,31 +230,10 @@ def main(data_dir: str, shots: str | None = None) -> int:
         server.stop()
         seen["done"] = True
 
-    steps = scenario()
-    state = {"wait": None, "deadline": time.monotonic() + 40}
-
-    def tick(_dt: float) -> None:
-        wait = state["wait"]
-        if wait is not None and not wait():
-            if time.monotonic() > state["deadline"]:
-                seen["timed_out_at"] = wait.__code__.co_firstlineno
-                seen["screen"] = app.root.current
-                seen["said"] = list(app.devices.voice.said) if app.devices else None
-                app.stop()
-            return
-        try:
-            state["wait"] = next(steps)
-            state["deadline"] = time.monotonic() + 40
-        except StopIteration:
-            Clock.unschedule(tick)
-            app.stop()
-        except Exception as err:  # report, don't hang
-            seen["error"] = repr(err)
-            Clock.unschedule(tick)
-            app.stop()
-
-    Clock.schedule_interval(tick, 0.05)
+    run_steps(app, scenario(), seen, timeout_s=40)
     app.run()
+    if "timed_out_at" in seen and app.devices is not None:
+        seen["said"] = list(app.devices.voice.said)
     print(json.dumps(seen, ensure_ascii=False, default=str))
     return 0 if seen.get("done") else 1
 
