@@ -15,6 +15,7 @@ DEBS=(
   mosquitto mosquitto-clients                    # the MQTT broker the tests start themselves
   socat                                          # pty/TCP plumbing for bus experiments
   espeak-ng                                      # voice prompts in elderly mode (Mandarin)
+  chromium chromium-driver                       # the fleet dashboard's browser tests
 )
 missing=()
 for pkg in "${DEBS[@]}"; do
