@@ -96,9 +96,8 @@ class KioskApp(TextHelpers, IdleReset, App):
     # -- life cycle ------------------------------------------------------------------------
     def build(self) -> ScreenManager:
         """The screens, the idle watch, the scanner route; locker and devices in the background."""
-        sm = ScreenManager(transition=NoTransition())
-        for screen_cls in registry.screens():
-            sm.add_widget(screen_cls())
+        sm = registry.LazyScreenManager(transition=NoTransition())
+        sm.add_widget(registry.screen_class(HOME)())  # the others are built on first use
         sm.bind(current=self._screen_shown)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(self._idle_check, 0.5)

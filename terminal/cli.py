@@ -40,7 +40,7 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     from hardware.drivers import sim_cli
-    from terminal import cli_locker, cli_receipt
+    from terminal import cli_centre, cli_locker, cli_monitor, cli_receipt
 
     common = _common()
     parser = Parser(prog="kiosk", description="Self-service terminal and pickup locker")
@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_locker.add_verbs(verbs, common)
     cli_receipt.add_verbs(verbs, common)
+    cli_centre.add_verbs(verbs, common)
+    cli_monitor.add_verbs(verbs, common)
 
     bench = verbs.add_parser("bench", parents=[common], help="run a benchmark from bench/")
     bench.add_argument("name", help="locker_latency, ...")
