@@ -34,3 +34,12 @@ class TextHelpers:
         title = pair[1] if lang == "en" else f"[b]{pair[0]}[/b]  {pair[1]}"
         return f"{title}\n[size={small}]{texts.pick(hint, lang)}[/size]"
 
+
+    def line(self, pair: tuple[str, str], scale: float = 1.0, lang: str = "zh",
+             **fmt: Any) -> str:
+        """Chinese and its English on one line (English smaller), or English alone."""
+        if lang == "en":
+            return texts.escape(pair[1].format(**fmt))
+        small = round(20 * scale * Window.dpi / 96)
+        return (f"{texts.escape(pair[0].format(**fmt))}  "
+                f"[size={small}]{texts.escape(pair[1].format(**fmt))}[/size]")

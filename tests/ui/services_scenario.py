@@ -194,6 +194,13 @@ def main(data_dir: str, shots: str | None = None) -> int:
         seen["small_targets"] += _small_targets(guides)
         tap(guides.ids.back)
         yield on("home")
+        yield frames()
+        tap(home.ids.progress)
+        yield on("progress")
+        yield frames()
+        seen["small_targets"] += _small_targets(app.root.get_screen("progress"))
+        tap(app.root.get_screen("progress").ids.back)
+        yield on("home")
 
         # the locker goes down: pickup off with a clear notice, guides still work
         from hardware.drivers.sim_control import SimControl
