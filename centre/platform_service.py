@@ -1,0 +1,171 @@
+"""What the platform's routes and staff commands do, over `centre.platform_store`.
+
+Progress needs proof of identity (compared as keyed hashes, in constant time); a locker
+assignment opens the sealed identity of a case that is ready; a message is applied once per
+key (a repeat with the same content is acknowledged again, other content under the same key
+is a conflict); staff steps move a case through `centre.case_flow` and keep their notices.
+Every refusal is an `Answer` with an HTTP status and a short code, never an echo of the input.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from centre import case_flow
+from centre.case_flow import CaseRecord, FlowRefused, Notice
+from centre.platform_store import PlatformStore, delivery_receipts, evaluations, messages
+from remote.case_events import EventRefused, redact
+from remote.local_catalogue import normalise_id_number
+from remote.local_store import stamp
+from remote.platform_models import CaseProgress, DeliveryReceipt, LockerAssignment, OutboundMessage
+from remote.wire import from_json, to_json
+
+_LAST6 = re.compile(r"^\d{5}[\dX]$")
+Step = Callable[[CaseRecord, datetime], "CaseRecord | tuple[CaseRecord, Notice]"]
+
+
+class Answer(Exception):
+    """A refusal for the caller: HTTP `status` and a short machine `code`."""
+
+    def __init__(self, status: int, code: str) -> None:
+        self.status, self.code = status, code
+        super().__init__(f"{status} {code}")
+
+
+class CentrePlatform:
+    """The platform's behaviour; `store` holds the state."""
+
+    def __init__(self, store: PlatformStore) -> None:
+        self.store = store
+
+    def progress(self, case_no: str, id_number: str | None, id_last6: str | None) -> CaseProgress:
+        """The case's progress if the proof is its applicant's or named proxy's (else 403)."""
+        with self.store.engine.connect() as conn:
+            rec = self.store.case(conn, case_no)
+        if rec is None:
+            raise Answer(404, "case_not_found")
+        people = [rec.applicant] + ([rec.proxy] if rec.proxy else [])
+        if id_number is not None:
+            try:
+                proof = self.store.hash_full(normalise_id_number(id_number))
+            except ValueError:
+                raise Answer(422, "invalid") from None
+            ok = [hmac.compare_digest(proof, p.full) for p in people]
+        elif id_last6 is not None and _LAST6.match(id_last6):
+            proof = self.store.hash_last6(id_last6)
+            ok = [hmac.compare_digest(proof, p.last6) for p in people]
+        else:
+            raise Answer(422, "invalid")
+        if not any(ok):
+            raise Answer(403, "identity_mismatch")
+        return rec.progress
+
+    def assignment(self, case_no: str) -> LockerAssignment:
+        """Who may collect the result of a case ready for the locker (409 with why not)."""
+        with self.store.engine.connect() as conn:
+            rec = self.store.case(conn, case_no)
+            guide = self.store.guide(conn, rec.progress.item_code) if rec else None
+        if rec is None:
+            raise Answer(404, "case_not_found")
+        refusal = case_flow.locker_refusal(rec, guide)
+        if refusal:
+            raise Answer(409, refusal)
+        applicant, proxy = self.store.open_people(rec)
+        if not applicant.phone:
+            raise Answer(409, "no_identity")
+        return LockerAssignment(
+            case_no=case_no, item_name=rec.progress.item_name, applicant_name=applicant.name,
+            applicant_id_number=applicant.id_number, phone=applicant.phone,
+            proxy_name=proxy.name if proxy else "",
+            proxy_id_number=proxy.id_number if proxy else "", size_hint=rec.size_hint)
+
+    def deliver(self, message: OutboundMessage, terminal_id: str) -> bool:
+        """Apply a message once: True the first time, False for a repeat; 409 on conflict."""
+        content = self._digest(message)
+        with self.store.write() as conn:
+            seen = conn.execute(select(messages.c.content)
+                                .where(messages.c.key == message.key)).first()
+            if seen is not None:
+                if not hmac.compare_digest(seen[0], content):
+                    raise Answer(409, "key_conflict")
+                return False
+            rec = self.store.case(conn, message.case_no) if message.case_no else None
+            code = (message.body.get("item_code") if message.kind.value == "declaration"
+                    else rec.progress.item_code if rec else None)
+            guide = self.store.guide(conn, str(code)) if code else None
+            try:
+                outcome = case_flow.on_message(message, rec, guide, self.store.seal_people)
+            except (FlowRefused, EventRefused) as err:
+                raise Answer(422, err.code) from None
+            if outcome.case is not None:
+                self.store.put_case(conn, outcome.case)
+            if outcome.receipt is not None:
+                conn.execute(insert(delivery_receipts).values(
+                    case_no=message.case_no, message_key=message.key,
+                    body=json.dumps(to_json(outcome.receipt), ensure_ascii=False)))
+            if outcome.evaluation is not None:
+                conn.execute(insert(evaluations).values(
+                    key=message.key, case_no=message.case_no, level=outcome.evaluation[0],
+                    comment=outcome.evaluation[1], at=stamp(message.created_at)))
+            conn.execute(insert(messages).values(
+                key=message.key, terminal_id=terminal_id, kind=message.kind.value,
+                case_no=message.case_no, attachments=len(message.attachments), content=content,
+                body=json.dumps(redact(to_json(message.body)), ensure_ascii=False),
+                created_at=stamp(message.created_at), received_at=stamp(self.store.clock())))
+        return True
+
+    def step(self, case_no: str, action: Step) -> tuple[CaseProgress, Notice | None]:
+        """Apply one staff step to a case (FlowRefused if it cannot be taken now)."""
+        with self.store.write() as conn:
+            rec = self.store.case(conn, case_no)
+            if rec is None:
+                raise FlowRefused("case_not_found")
+            result = action(rec, self.store.clock())
+            done, notice = result if isinstance(result, tuple) else (result, None)
+            self.store.put_case(conn, done)
+            if notice is not None:
+                self.store.add_notice(conn, case_no, notice)
+        return done.progress, notice
+
+    def hand_to_locker(self, case_no: str, size: str) -> Notice | None:
+        """`ready`: check the result may go into the locker and record the size it needs."""
+        with self.store.engine.connect() as conn:
+            rec = self.store.case(conn, case_no)
+            guide = self.store.guide(conn, rec.progress.item_code) if rec else None
+        if rec is None:
+            raise FlowRefused("case_not_found")
+        return self.step(case_no, lambda r, _now: case_flow.ready(r, size, guide))[1]
+
+    def delivery_receipt(self, case_no: str) -> DeliveryReceipt | None:
+        """The delivery receipt (送达回执) a PICKUP brought for the case, or None."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(delivery_receipts.c.body)
+                               .where(delivery_receipts.c.case_no == case_no)).first()
+        return from_json(DeliveryReceipt, json.loads(row[0])) if row else None
+
+    def message_counts(self) -> dict[str, int]:
+        """How many distinct messages each kind has (for tests and the dashboard)."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(messages.c.kind)).all()
+        out: dict[str, int] = {}
+        for (kind,) in rows:
+            out[kind] = out.get(kind, 0) + 1
+        return out
+
+    def message_order(self) -> list[tuple[str, str]]:
+        """(case_no, key) of every message in the order first accepted."""
+        with self.store.engine.connect() as conn:
+            return [(r[0], r[1]) for r in conn.execute(
+                select(messages.c.case_no, messages.c.key).order_by(messages.c.seq)).all()]
+
+    def _digest(self, message: OutboundMessage) -> str:
+        data: Any = to_json(message)
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+        return self.store.content_digest(canonical)
