@@ -114,6 +114,10 @@ class CachingPlatform(Platform):
         """Straight to the platform: who may collect is never cached."""
         return self.inner.locker_assignment(case_no)
 
+    def receipt_keys(self) -> dict:
+        """Passed through: the key file on disk is the offline copy."""
+        return self.inner.receipt_keys()
+
     def deliver(self, message: OutboundMessage) -> None:
         """Straight to the platform (the outbox is the durable side)."""
         self.inner.deliver(message)

@@ -81,6 +81,13 @@ class HttpPlatform(Platform):
         except (KeyError, TypeError, ValueError) as err:
             raise PlatformUnavailable(f"GET /v1/guides: malformed answer ({err})") from None
 
+    def receipt_keys(self) -> dict:
+        """GET /v1/keys: the JWKS terminals verify receipts with (several kids: rotation)."""
+        data = self._json("GET", "/v1/keys")
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise PlatformUnavailable("GET /v1/keys: malformed answer")
+        return data
+
     def case_progress(self, case_no: str, *, id_number: str | None = None,
                       id_last6: str | None = None) -> CaseProgress:
         """POST /v1/cases/{case_no}/progress with the identity proof in the JSON body."""

@@ -56,6 +56,14 @@ class Platform(ABC):
         """
         raise PlatformRejected(f"this platform adapter does not hand out results ({case_no})")
 
+    def receipt_keys(self) -> dict:
+        """The platform's receipt-signing public keys as a JWKS (`{"keys": [...]}`).
+
+        Raises PlatformRejected where the adapter has no key service (the local adapter: its
+        stand-in issuer lives in the data dir).
+        """
+        raise PlatformRejected("this platform adapter publishes no receipt keys")
+
     @abstractmethod
     def deliver(self, message: OutboundMessage) -> None:
         """Hand one outbox message over; returns only once the platform has it (idempotent)."""

@@ -151,6 +151,10 @@ def open_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
     decisions = controller.start()
     runtime = LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
     runtime.platform, runtime.sender = _start_sender(cfg, controller, platform)
+    if runtime.platform is not None:
+        from terminal.key_sync import sync_receipt_keys
+
+        sync_receipt_keys(cfg, runtime.platform, controller)
     if cfg.mqtt.enabled:
         from terminal.mqtt_setup import start_mqtt
 
