@@ -72,6 +72,7 @@ class Outcome:
     case: CaseRecord | None = None
     receipt: DeliveryReceipt | None = None
     evaluation: tuple[int, str] | None = None
+    notice: Notice | None = None  # for the applicant; the pickup code masked in what is kept
 
 
 def _step(rec: CaseRecord, allowed: frozenset[CaseState] | None, entry: TimelineEntry,
@@ -196,6 +197,9 @@ def on_message(message: OutboundMessage, rec: CaseRecord | None, guide: Guide | 
                                        f"message:{message.key}"))
     if rec is None:
         raise FlowRefused("case_not_found")
+    if kind is MessageKind.NOTICE:
+        notice_kind, _text, kept = case_events.notice(rec.progress, message)
+        return Outcome(notice=Notice(notice_kind, kept))
     if kind is MessageKind.PICKUP:
         progress, receipt = case_events.picked_up(rec.progress, message)
         return Outcome(case=replace(rec, progress=progress), receipt=receipt)

@@ -110,6 +110,8 @@ class CentrePlatform:
                 conn.execute(insert(delivery_receipts).values(
                     case_no=message.case_no, message_key=message.key,
                     body=json.dumps(to_json(outcome.receipt), ensure_ascii=False)))
+            if outcome.notice is not None:
+                self.store.add_notice(conn, message.case_no, outcome.notice)
             if outcome.evaluation is not None:
                 conn.execute(insert(evaluations).values(
                     key=message.key, case_no=message.case_no, level=outcome.evaluation[0],

@@ -30,7 +30,7 @@ from locker.store import Store, from_iso, to_iso
 log = logging.getLogger(__name__)
 
 KINDS = frozenset({"deposit", "pickup", "retrieval", "expiry", "declaration", "evaluation",
-                   "alarm"})
+                   "alarm", "notice"})
 """The message kinds the platform accepts (remote.platform_models.MessageKind values)."""
 
 PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"

@@ -33,7 +33,9 @@ from remote.platform_port import PlatformRejected
 from remote.wire import from_json, parse_time
 
 _ID_LIKE = re.compile(r"^\s*(\d{17}[\dXx]|\d{15})\s*$")
-_DROP = frozenset({"id_number", "applicant_id_number", "proxy_id_number", "id_last6"})
+_DROP = frozenset({"id_number", "applicant_id_number", "proxy_id_number", "id_last6", "code"})
+NOTICES = frozenset({"pickup_code"})
+"""The applicant notices a terminal may ask the platform to send."""
 _NAMES = frozenset({"name", "applicant_name", "proxy_name"})
 
 
@@ -135,6 +137,30 @@ def expired(progress: CaseProgress, message: OutboundMessage) -> CaseProgress:
     at = _time(message.body, "expired_at", message.created_at)
     note = "超过取件期限未领取，结果将由工作人员取回"
     return advance(progress, TimelineEntry(progress.state, at, note))
+
+
+def notice(progress: CaseProgress, message: OutboundMessage) -> tuple[str, str, str]:
+    """An applicant notice to send: (kind, text, text with the code masked).
+
+    Only for a case in the locker. The text is what the applicant receives (SMS, sent by the
+    platform's messaging, not here); what is kept is the masked text, and the message itself
+    is stored redacted (the code dropped).
+    """
+    body = message.body
+    kind = body.get("notice")
+    if kind not in NOTICES:
+        raise EventRefused("bad_notice", f"notice: unknown kind {kind!r}")
+    code = str(body.get("code", ""))
+    if not code.isdigit() or not 6 <= len(code) <= 12:
+        raise EventRefused("bad_notice", "notice: the pickup code must be 6-12 digits")
+    if progress.state is not CaseState.IN_LOCKER:
+        raise EventRefused("not_in_locker", "notice: the case is not in the locker")
+    where = body.get("compartment_id") or ""
+    until = body.get("expires_at") or ""
+    text = (f"您办理的“{progress.item_name}”（办件号 {progress.case_no}）结果已存入24小时"
+            f"自助取件柜{where}号格口，取件码 {code}，请凭取件码和本人身份证"
+            f"{'于 ' + until[:10] + ' 前' if until else ''}领取。")
+    return kind, text, text.replace(code, "*" * (len(code) - 4) + code[-4:])
 
 
 def evaluation(message: OutboundMessage) -> tuple[int, str]:

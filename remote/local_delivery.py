@@ -12,6 +12,7 @@ SQLite side. Body shapes: see docs/platform-openapi.yaml (`*Body`) and locker/pl
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,6 +24,8 @@ from remote.local_store import CaseRow, Identity, read_case, stamp, write_case
 from remote.platform_models import CaseProgress, Guide, MessageKind, OutboundMessage
 from remote.platform_port import PlatformRejected
 from remote.wire import to_json
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Context", "apply", "redact"]
 
@@ -95,6 +98,12 @@ def _evaluation(conn: sqlite3.Connection, message: OutboundMessage, ctx: Context
                  (message.key, message.case_no, level, comment, stamp(message.created_at)))
 
 
+def _notice(conn: sqlite3.Connection, message: OutboundMessage, ctx: Context) -> None:
+    row = _case(conn, message)
+    kind, _text, _kept = case_events.notice(row.progress, message)
+    log.info("notice %s for case %s: the local platform sends no SMS", kind, message.case_no)
+
+
 _HANDLERS: dict[MessageKind, Callable[[sqlite3.Connection, OutboundMessage, Context], None]] = {
     MessageKind.DECLARATION: _declaration,
     MessageKind.DEPOSIT: _deposit,
@@ -102,4 +111,5 @@ _HANDLERS: dict[MessageKind, Callable[[sqlite3.Connection, OutboundMessage, Cont
     MessageKind.RETRIEVAL: _retrieval,
     MessageKind.EXPIRY: _expiry,
     MessageKind.EVALUATION: _evaluation,
+    MessageKind.NOTICE: _notice,
 }

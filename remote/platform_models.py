@@ -198,6 +198,7 @@ class MessageKind(Enum):
     DECLARATION = "declaration"
     EVALUATION = "evaluation"
     ALARM = "alarm"
+    NOTICE = "notice"  # for the applicant (sent by the platform, e.g. SMS): the pickup code
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ class DepositFlow:
         self.chosen: str | None = None
         self.result: OpenResult | None = None
         self._assignment: LockerAssignment | None = None
+        self._code: str | None = None  # the applicant's pickup code, in memory until settled
 
     # -- the case ------------------------------------------------------------------------------
     def look_up(self, code: str) -> Notice | None:
@@ -152,7 +153,9 @@ class DepositFlow:
                 proxy_id_number=a.proxy_id_number or None)
         except Exception as err:
             return _no_compartment(err) or refusal(err, self.chosen or "")
-        # the pickup code is the applicant's: staff never see it, and it is not kept here
+        # the pickup code is the applicant's: staff never see it; it is held in memory only
+        # until the item is stored, then handed to the platform (sealed) to send to them
+        self._code = result.pickup_code
         self.result = dataclasses.replace(result, pickup_code=None)
         why = unopened(result)
         if why is not None:
@@ -175,9 +178,19 @@ class DepositFlow:
         stored = comp is not None and comp.case_no == entry.case_no \
             and comp.item_state is ItemState.STORED
         self.batch[-1] = dataclasses.replace(entry, outcome="stored" if stored else "cancelled")
+        code, self._code = self._code, None
+        if stored and code and comp is not None:
+            self._notify(entry, code)
         self.step = DepositStep.CLOSED
         return notice(ST.STORED if stored else ST.NOT_STORED, good=stored,
                       c=entry.compartment_id)
+
+    def _notify(self, entry: BatchEntry, code: str) -> None:
+        """The platform tells the applicant the code (SMS): a sealed outbox NOTICE."""
+        item = self.result.item_id if self.result else entry.compartment_id
+        body = {"notice": "pickup_code", "code": code, "compartment_id": entry.compartment_id}
+        self.controller.enqueue_message("notice", entry.case_no, body,
+                                        key=f"notice:pickup_code:{item}")
 
     def next_item(self) -> None:
         """Ready for the next label."""
@@ -191,6 +204,7 @@ class DepositFlow:
     def wipe(self) -> None:
         """Forget the applicant's details and stop waiting (the batch goes with the flow)."""
         self.door.cancel()
+        self._code = None
         self.next_item()
         self.batch.clear()
 

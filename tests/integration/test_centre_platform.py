@@ -300,3 +300,20 @@ def test_no_raw_id_number_reaches_the_database(tmp_path, centre, http):  # noqa:
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("platform.db*"))
     for secret in (fake_id(77), who.applicant_id_number, CORRECTION_ID, fake_phone(77)):
         assert secret.encode() not in stored
+
+
+def test_a_pickup_code_notice_is_kept_masked_for_the_applicant(tmp_path, centre, http):  # noqa: F811
+    platform = http()
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    notice = OutboundMessage("T1:notice:1", MessageKind.NOTICE, READY_CASE,
+                             {"notice": "pickup_code", "code": "55512345",
+                              "compartment_id": "A02"}, now)
+    with pytest.raises(PlatformRejected):  # not in the locker yet
+        platform.deliver(notice)
+    platform.deliver(OutboundMessage("T1:deposit:1", MessageKind.DEPOSIT, READY_CASE,
+                                     {"compartment_id": "A02"}, now))
+    platform.deliver(notice)
+    kept = [n for n in centre.store.notices(READY_CASE) if n["kind"] == "pickup_code"]
+    assert len(kept) == 1
+    assert "****2345" in kept[0]["text"]
+    assert "55512345" not in json.dumps(kept, ensure_ascii=False, default=str)

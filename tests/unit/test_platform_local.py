@@ -248,3 +248,27 @@ def test_calls_from_several_threads(platform: LocalPlatform) -> None:
         t.join()
     assert errors == []
     assert platform.cases_count() == len(CASES) + 20
+
+
+def test_a_pickup_code_notice_only_for_a_case_in_the_locker_and_never_stored(
+        platform: LocalPlatform, tmp_path: Path) -> None:
+    from remote import case_events
+
+    case_no = demo("completed")["case_no"]
+    notice = msg(MessageKind.NOTICE, case_no, {"notice": "pickup_code", "code": "73918264",
+                                               "compartment_id": "A03"}, key="n1")
+    with pytest.raises(PlatformRejected, match="not in the locker"):
+        platform.deliver(notice)
+    platform.deliver(msg(MessageKind.DEPOSIT, case_no, {"compartment_id": "A03"}))
+    platform.deliver(notice)
+    platform.deliver(notice)  # a repeat changes nothing
+    with pytest.raises(PlatformRejected, match="6-12 digits"):
+        platform.deliver(msg(MessageKind.NOTICE, case_no, {"notice": "pickup_code",
+                                                           "code": "12"}, key="n2"))
+    for f in tmp_path.rglob("*.db*"):  # the code reaches no file of the platform
+        assert b"73918264" not in f.read_bytes(), f
+    progress = platform.case_progress(case_no, id_number=demo("completed")["applicant"]
+                                      ["id_number"])
+    _kind, text, kept = case_events.notice(progress, notice)
+    assert "73918264" in text
+    assert "取件码 ****8264" in kept

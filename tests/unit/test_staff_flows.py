@@ -150,6 +150,9 @@ def test_deposit_by_size_opens_waits_and_lists_the_batch(rig):
     assert [(e.compartment_id, e.case_no, e.outcome) for e in flow.batch] == [
         ("A01", "CASE-0001", "stored")]
     assert [a for a, _ in actions(rig, "deposit.intent")] == ["staff:C001"]
+    notices = [r for r in rig.controller.outbox.records() if r.kind == "notice"]
+    assert [(n.case_no, n.key) for n in notices] == [
+        ("CASE-0001", f"notice:pickup_code:{flow.result.item_id}")]  # the platform sends it
     flow.next_item()
     assert flow.step is DepositStep.SCAN
     assert flow.stored_count() == 1
@@ -188,6 +191,7 @@ def test_a_door_closed_on_nothing_cancels_the_deposit(rig):
     assert not outcome.good
     assert "取消" in outcome.zh
     assert flow.batch[-1].outcome == "cancelled"
+    assert [r for r in rig.controller.outbox.records() if r.kind == "notice"] == []
 
 
 def test_a_jammed_door_says_so_and_keeps_the_case(rig):
