@@ -1,0 +1,165 @@
+"""The monitor's SQLite store: history, latest snapshots and the centre's staff accounts.
+
+History covers status changes, alarms, alerts, events, commands and acks.
+
+Ingest must keep up with thousands of terminals, so writes are queued and a single writer
+thread commits them in batches (WAL, `synchronous=NORMAL`): one fsync per batch, not per
+message. Reads (dashboard, CLI) use their own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ROLES = ("viewer", "operator", "technician")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history (id INTEGER PRIMARY KEY, ts REAL NOT NULL,
+    terminal TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS history_terminal ON history (terminal, ts);
+CREATE TABLE IF NOT EXISTS snapshot (terminal TEXT PRIMARY KEY, ts REAL NOT NULL,
+    data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, hash TEXT NOT NULL,
+    role TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS commands (req_id TEXT PRIMARY KEY, ts REAL NOT NULL,
+    terminal TEXT NOT NULL, command TEXT NOT NULL, args TEXT NOT NULL, operator TEXT NOT NULL,
+    role TEXT NOT NULL, expires_at TEXT NOT NULL);
+"""
+_STOP = object()
+
+
+class MonitorStore:
+    """History and accounts in one SQLite file; `record` never waits for the disk."""
+
+    def __init__(self, path: str | Path, batch_interval_s: float = 0.2) -> None:
+        self.path = str(path)
+        self.batch_interval_s = batch_interval_s
+        self._queue: queue.Queue = queue.Queue()
+        self._read = self._connect()
+        self._read.executescript(SCHEMA)
+        self._read_lock = threading.Lock()
+        self._hasher = PasswordHasher()
+        self.written = 0
+        self._writer = threading.Thread(target=self._write_loop, name="monitor-store",
+                                        daemon=True)
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    # writes -------------------------------------------------------------------------------
+    def record(self, kind: str, terminal: str, data: dict, ts: float | None = None) -> None:
+        """Queue one history row (a FleetState listener)."""
+        self._queue.put(("INSERT INTO history (ts, terminal, kind, data) VALUES (?,?,?,?)",
+                         (ts or time.time(), terminal, kind, json.dumps(data, default=str))))
+
+    def snapshot(self, terminal: str, data: dict) -> None:
+        """Queue the latest summary of a terminal (upsert)."""
+        self._queue.put(("INSERT OR REPLACE INTO snapshot (terminal, ts, data) VALUES (?,?,?)",
+                         (terminal, time.time(), json.dumps(data, default=str))))
+
+    def command(self, req_id: str, terminal: str, command: str, args: dict, operator: str,
+                role: str, expires_at: str) -> None:
+        """Queue a command the centre sent."""
+        self._queue.put(("INSERT OR IGNORE INTO commands VALUES (?,?,?,?,?,?,?,?)",
+                         (req_id, time.time(), terminal, command, json.dumps(args), operator,
+                          role, expires_at)))
+
+    def _write_loop(self) -> None:
+        conn = self._connect()
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            deadline = time.monotonic() + self.batch_interval_s
+            while len(batch) < 5000:
+                try:
+                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            rows = [b for b in batch if b is not _STOP]
+            stop = len(rows) != len(batch)
+            if rows:
+                conn.execute("BEGIN")
+                for sql, params in rows:
+                    conn.execute(sql, params)
+                conn.execute("COMMIT")
+                self.written += len(rows)
+            for _ in batch:
+                self._queue.task_done()
+        conn.close()
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything queued so far is committed (tests, clean shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling a counter with a deadline
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer."""
+        self._queue.put(_STOP)
+        self._writer.join(10)
+        self._read.close()
+
+    # reads --------------------------------------------------------------------------------
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._read_lock:
+            return self._read.execute(sql, params).fetchall()
+
+    def history(self, terminal: str | None = None, kind: str | None = None,
+                since: float = 0.0, limit: int = 500) -> list[dict[str, Any]]:
+        """History rows, newest first."""
+        sql, params = "SELECT ts, terminal, kind, data FROM history WHERE ts >= ?", [since]
+        if terminal:
+            sql += " AND terminal = ?"
+            params.append(terminal)
+        if kind:
+            sql += " AND kind = ?"
+            params.append(kind)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return [{"ts": ts, "terminal": t, "kind": k, "data": json.loads(d)}
+                for ts, t, k, d in self._rows(sql, tuple(params))]
+
+    def snapshots(self) -> dict[str, dict]:
+        """The last stored summary of every terminal (to start with after a restart)."""
+        return {t: json.loads(d) for t, d in self._rows("SELECT terminal, data FROM snapshot")}
+
+    # accounts -----------------------------------------------------------------------------
+    def add_user(self, name: str, password: str, role: str) -> None:
+        """Create or replace a staff account; the password is kept as an argon2 hash."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if not name or len(password) < 8:
+            raise ValueError("a name and a password of at least 8 characters are needed")
+        with self._read_lock:
+            self._read.execute("INSERT OR REPLACE INTO users VALUES (?,?,?,?)",
+                               (name, self._hasher.hash(password), role, time.time()))
+
+    def authenticate(self, name: str, password: str) -> str | None:
+        """The role of `name` if `password` is right, else None."""
+        rows = self._rows("SELECT hash, role FROM users WHERE name = ?", (name,))
+        if not rows:
+            self._hasher.hash(password)  # same cost whether or not the user exists
+            return None
+        try:
+            self._hasher.verify(rows[0][0], password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return rows[0][1]
+
+    def users(self) -> list[dict[str, str]]:
+        """Names and roles, no hashes."""
+        return [{"name": n, "role": r} for n, r in self._rows(
+            "SELECT name, role FROM users ORDER BY name")]
