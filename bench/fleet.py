@@ -174,6 +174,37 @@ def offline_detect(port: int, tmp: Path) -> tuple[float, float]:
     return monitor_s, bare_s
 
 
+SILENT_HEALTH_S = 1.0  # the health interval compressed from 30 s for the silent-terminal figure
+
+
+def silent_detect(port: int) -> float:
+    """Seconds from a terminal's last health report to the monitor's offline (health_missed).
+
+    The terminal stays connected (no Will): only the monitor's own rule, two missed health
+    intervals, can find it; the limit is those two intervals.
+    """
+    state = FleetState(CENTRE, health_interval_s=SILENT_HEALTH_S)
+    ingest = MonitorIngest(state, None, "127.0.0.1", port, client_id="silent-monitor",
+                           check_interval_s=0.05)
+    ingest.start()
+    root = f"kiosk/v1/{CENTRE}/SILENT"
+    probe = _client("SILENT", port, will=f"{root}/status")
+    probe.loop_start()
+    probe.publish(f"{root}/status", b"online", qos=1, retain=True).wait_for_publish(10)
+    health = json.dumps({"ts": "2026-11-23T00:00:00Z", "session": 1, "seq": 1}).encode()
+    probe.publish(f"{root}/health", health, qos=0).wait_for_publish(10)
+    t0 = time.perf_counter()  # the last sign of life
+    wait_until(lambda: state.terminals.get("SILENT") and state.terminals["SILENT"].status
+               == "online", 10)
+    while state.terminals["SILENT"].status != "offline" and time.perf_counter() - t0 < 30:
+        time.sleep(0.005)  # timing a state change made by the checker thread
+    silent_s = time.perf_counter() - t0
+    probe.loop_stop()
+    probe.disconnect()
+    ingest.stop()
+    return silent_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--terminals", type=int, default=10_000)
@@ -194,12 +225,14 @@ def main() -> None:
             bare_rate, rate, count = ingest_rate(broker.port, args.terminals, args.rounds,
                                                  Path(tmp))
             detect_s, bare_detect_s = offline_detect(broker.port, Path(tmp))
+            silent_s = silent_detect(broker.port)
             wrong, settle_s, online_after = storm(broker.port, args.storm)
         finally:
             broker.stop()
     emit("fleet", {
         "monitor_ingest_per_s": figure(rate, "messages/s", bare_rate),
         "offline_detect_s": figure(detect_s, "s", bare_detect_s),
+        "offline_detect_silent_s": figure(silent_s, "s", 2 * SILENT_HEALTH_S),
         "storm_state_errors": figure(wrong, "terminals", None),
     }, terminals=args.terminals, rounds=args.rounds, messages=count, storm=args.storm,
         storm_settle_s=round(settle_s, 3), storm_online_after=online_after)
