@@ -4,7 +4,8 @@ The paho network thread only parses and updates the in-memory `FleetState` (chea
 decode and a few dict writes per message); history goes to the store's queue and is written
 in batches by the store's own thread. A checker thread (clock injectable through the state)
 marks terminals offline when their health is two intervals late, keeps snapshots in the store
-and samples availability for the dashboard's plots.
+(and one more on `stop`, for the next start: centre/monitor_restore.py) and samples
+availability for the dashboard's plots, in memory and in the store (loaded back on start).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class MonitorIngest:
         self.sample_interval_s = sample_interval_s
         self.snapshot_interval_s = snapshot_interval_s
         self._snapshot_at = float("-inf")
-        self.samples: deque[tuple[float, int, int, int]] = deque(maxlen=720)
+        self.samples: deque[tuple[float, int, int, int]] = deque(
+            store.samples(720) if store is not None else (), maxlen=720)
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._checker: threading.Thread | None = None
@@ -99,10 +101,20 @@ class MonitorIngest:
         now = self.state.clock()
         if not self.samples or now - self.samples[-1][0] >= self.sample_interval_s:
             self.samples.append((now, online, len(fleet), alerts))
+            if self.store is not None:
+                self.store.sample(now, online, len(fleet), alerts)
         if self.store is not None and now - self._snapshot_at >= self.snapshot_interval_s:
             self._snapshot_at = now
-            for summary in fleet:
-                self.store.snapshot(summary["id"], summary)
+            self.write_snapshots()
+
+    def write_snapshots(self) -> None:
+        """Queue a snapshot of every terminal (what a restart starts from)."""
+        if self.store is None:
+            return
+        with self.state.lock:
+            snapshots = [t.snapshot() for t in self.state.terminals.values()]
+        for snap in snapshots:
+            self.store.snapshot(snap["id"], snap)
 
     def _check_loop(self) -> None:
         while not self._stop.wait(self.check_interval_s):
@@ -116,12 +128,13 @@ class MonitorIngest:
         self.client.publish(topic, payload, qos=1, retain=False)
 
     def stop(self) -> None:
-        """Stop the checker and disconnect."""
+        """Stop the checker, disconnect and queue a last snapshot of every terminal."""
         self._stop.set()
         if self._checker is not None:
             self._checker.join(5)
         self.client.disconnect()
         self.client.loop_stop()
+        self.write_snapshots()
 
 
 def wait_until(pred: Callable[[], object], timeout: float = 10.0) -> bool:

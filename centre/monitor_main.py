@@ -35,6 +35,7 @@ import uvicorn
 from centre.dashboard_app import Dashboard
 from centre.monitor_commands import CommandSender, load_or_create_key
 from centre.monitor_ingest import MonitorIngest
+from centre.monitor_restore import restore_fleet
 from centre.monitor_state import FleetState
 from centre.monitor_store import MonitorStore
 
@@ -103,6 +104,7 @@ class Monitor:
         Path(cfg.data_dir).mkdir(parents=True, exist_ok=True)
         self.store = MonitorStore(cfg.db_path)
         self.state = FleetState(cfg.centre, health_interval_s=cfg.health_interval_s)
+        restore_fleet(self.state, self.store)  # before the broker: live messages then win
         host, port = split_hostport(cfg.broker, 1883)
         self.ingest = MonitorIngest(self.state, self.store, host, port,
                                     check_interval_s=cfg.check_interval_s,

@@ -62,6 +62,8 @@ class FleetState:
             term = self.terminal(parts[0])
             now = self.clock()
             term.last_seen = now
+            if term.status == "unknown":
+                term.offline_reason = ""  # restored from the store: now heard from again
             self.version += 1
             term.changed = self.version
             kind = parts[1]
@@ -183,12 +185,13 @@ class FleetState:
             return True
 
     def check_offline(self) -> list[str]:
-        """Mark offline every online terminal whose health is two intervals late."""
+        """Mark offline every online or restored-but-unheard terminal two health intervals late."""
         late = []
         with self.lock:
             limit = self.clock() - 2 * self.health_interval_s
             for term in self.terminals.values():
-                if term.status == "online" and term.last_health < limit:
+                live = term.status == "online" or term.offline_reason == "since_restart"
+                if live and term.last_health < limit:
                     self._status(term, "offline", "health_missed")
                     late.append(term.id)
         return late

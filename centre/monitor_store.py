@@ -1,6 +1,7 @@
 """The monitor's SQLite store: history, latest snapshots and the centre's staff accounts.
 
-History covers status changes, alarms, alerts, events, commands and acks.
+History covers status changes, alarms, alerts, events, commands and acks; the availability
+samples behind the dashboard's plot are kept for `SAMPLE_KEEP_S` (a week).
 
 Ingest must keep up with thousands of terminals, so writes are queued and a single writer
 thread commits them in batches (WAL, `synchronous=NORMAL`): one fsync per batch, not per
@@ -32,7 +33,11 @@ CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, hash TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS commands (req_id TEXT PRIMARY KEY, ts REAL NOT NULL,
     terminal TEXT NOT NULL, command TEXT NOT NULL, args TEXT NOT NULL, operator TEXT NOT NULL,
     role TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS commands_terminal ON commands (terminal, ts);
+CREATE TABLE IF NOT EXISTS samples (ts REAL PRIMARY KEY, online INTEGER NOT NULL,
+    total INTEGER NOT NULL, alerts INTEGER NOT NULL);
 """
+SAMPLE_KEEP_S = 7 * 24 * 3600.0
 _STOP = object()
 
 
@@ -69,6 +74,12 @@ class MonitorStore:
         """Queue the latest summary of a terminal (upsert)."""
         self._queue.put(("INSERT OR REPLACE INTO snapshot (terminal, ts, data) VALUES (?,?,?)",
                          (terminal, time.time(), json.dumps(data, default=str))))
+
+    def sample(self, ts: float, online: int, total: int, alerts: int) -> None:
+        """Queue one availability sample and drop those older than `SAMPLE_KEEP_S`."""
+        self._queue.put(("INSERT OR REPLACE INTO samples VALUES (?,?,?,?)",
+                         (ts, online, total, alerts)))
+        self._queue.put(("DELETE FROM samples WHERE ts < ?", (ts - SAMPLE_KEEP_S,)))
 
     def command(self, req_id: str, terminal: str, command: str, args: dict, operator: str,
                 role: str, expires_at: str) -> None:
@@ -135,6 +146,20 @@ class MonitorStore:
     def snapshots(self) -> dict[str, dict]:
         """The last stored summary of every terminal (to start with after a restart)."""
         return {t: json.loads(d) for t, d in self._rows("SELECT terminal, data FROM snapshot")}
+
+    def samples(self, limit: int = 720) -> list[tuple[float, int, int, int]]:
+        """The newest `limit` availability samples, oldest first (for the plot)."""
+        rows = self._rows("SELECT ts, online, total, alerts FROM samples ORDER BY ts DESC "
+                          "LIMIT ?", (limit,))
+        return [(ts, o, t, a) for ts, o, t, a in reversed(rows)]
+
+    def commands(self, terminal: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest `limit` commands sent to `terminal`, oldest first."""
+        rows = self._rows("SELECT req_id, ts, command, args, operator, role, expires_at "
+                          "FROM commands WHERE terminal = ? ORDER BY ts DESC LIMIT ?",
+                          (terminal, limit))
+        return [{"req_id": r, "ts": ts, "command": c, "args": json.loads(a), "operator": o,
+                 "role": role, "expires_at": e} for r, ts, c, a, o, role, e in reversed(rows)]
 
     # accounts -----------------------------------------------------------------------------
     def add_user(self, name: str, password: str, role: str) -> None:

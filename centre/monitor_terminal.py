@@ -56,3 +56,8 @@ class Terminal:
         return {**self.summary(), "compartment_grid": [
             {"id": k, **v} for k, v in sorted(self.compartments.items())],
             "events": list(self.events)[::-1], "commands": list(self.commands.values())[::-1]}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The summary plus what a restart needs to restore (raw health, birth, grid)."""
+        return {**self.summary(), "last_health": self.last_health, "health": self.health,
+                "birth": self.birth, "compartments": self.compartments}

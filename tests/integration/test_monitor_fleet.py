@@ -1,12 +1,15 @@
 """The fleet monitor against a real mosquitto and a real terminal (composed runtime over a
 simulated board on a pty): birth and health arrive, a forced door becomes an alert and history,
-a signed command opens a door and its acks are recorded, a clean close shows offline."""
+a signed command opens a door and its acks are recorded, a clean close shows offline, and a
+restarted monitor starts from its store until the terminal speaks again."""
 
 from __future__ import annotations
 
 import pytest
 
 from centre.monitor_ingest import wait_until
+from centre.monitor_main import Monitor
+from centre.monitor_restore import SINCE_RESTART
 from hardware.drivers.sim_control import SimControl
 from tests.integration.monitor_site import MonitorSite
 
@@ -77,3 +80,33 @@ def test_missed_health_then_clean_close_show_offline(site):
     site.runtimes.remove(site.runtime)
     assert wait_until(lambda: summary(site)["status"] == "offline", 10)
     assert any(a["type"] == "terminal_offline" for a in summary(site)["alerts"])
+
+
+def test_a_restarted_monitor_keeps_last_seen_health_and_commands(site):
+    assert wait_until(lambda: summary(site).get("status") == "online"
+                      and summary(site)["compartments_by_state"].get("empty") == 48, 15)
+    req_id = site.monitor.sender.send(T, "snapshot", {}, "wang.li", "technician")
+
+    def result(monitor: Monitor) -> str | None:
+        return next((c.get("result") for c in monitor.state.detail(T)["commands"]
+                     if c["req_id"] == req_id), None)
+    assert wait_until(lambda: result(site.monitor) == "done", 15)
+    site.monitor.stop()  # the terminal keeps running and publishing meanwhile
+    last_seen = site.monitor.state.terminals[T].last_seen
+
+    site.monitor = Monitor(site.cfg)  # same data dir; not connected yet
+    restored = summary(site)
+    assert (restored["status"], restored["offline_reason"]) == ("unknown", SINCE_RESTART)
+    assert restored["last_seen"] == last_seen
+    assert restored["compartments_by_state"].get("empty") == 48
+    assert restored["version"]
+    assert site.monitor.state.terminals[T].health.get("uptime_s") is not None
+    assert result(site.monitor) == "done"
+    assert len(site.monitor.ingest.samples) >= 1  # the plot's samples came back too
+
+    site.monitor.start(serve=False)
+    assert site.monitor.ingest.connected.wait(10)
+    assert wait_until(lambda: summary(site)["status"] == "online"
+                      and summary(site)["last_seen"] > last_seen, 10)
+    assert summary(site)["offline_reason"] == ""
+    assert result(site.monitor) == "done"
