@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from centre import case_flow
 from centre.case_flow import CaseRecord, FlowRefused, Notice
@@ -87,16 +88,44 @@ class CentrePlatform:
             proxy_id_number=proxy.id_number if proxy else "", size_hint=rec.size_hint)
 
     def deliver(self, message: OutboundMessage, terminal_id: str) -> bool:
-        """Apply a message once: True the first time, False for a repeat; 409 on conflict."""
+        """Apply a message once: True the first time, False for a repeat; 409 on conflict.
+
+        The unique key of `messages` decides, not a lock: the row is inserted first in the
+        transaction, so of several writers (threads or processes) one applies the message and
+        the others fail on the constraint, roll back and compare digests with the stored row.
+        """
         content = self._digest(message)
-        with self.store.write() as conn:
-            seen = conn.execute(select(messages.c.content)
-                                .where(messages.c.key == message.key)).first()
-            if seen is not None:
-                if not hmac.compare_digest(seen[0], content):
-                    raise Answer(409, "key_conflict")
+        for _attempt in range(3):
+            if self._seen(message.key, content):
                 return False
-            rec = self.store.case(conn, message.case_no) if message.case_no else None
+            try:
+                self._apply(message, terminal_id, content)
+            except IntegrityError:
+                continue  # another writer got there first (the key, or the case it creates)
+            return True
+        if self._seen(message.key, content):
+            return False
+        raise Answer(409, "conflict")
+
+    def _seen(self, key: str, content: str) -> bool:
+        """True if the key is stored with this content; 409 if with other content."""
+        with self.store.engine.connect() as conn:
+            seen = conn.execute(select(messages.c.content).where(messages.c.key == key)).first()
+        if seen is None:
+            return False
+        if not hmac.compare_digest(seen[0], content):
+            raise Answer(409, "key_conflict")
+        return True
+
+    def _apply(self, message: OutboundMessage, terminal_id: str, content: str) -> None:
+        with self.store.write() as conn:
+            conn.execute(insert(messages).values(  # first: claims the key (IntegrityError)
+                key=message.key, terminal_id=terminal_id, kind=message.kind.value,
+                case_no=message.case_no, attachments=len(message.attachments), content=content,
+                body=json.dumps(redact(to_json(message.body)), ensure_ascii=False),
+                created_at=stamp(message.created_at), received_at=stamp(self.store.clock())))
+            rec = (self.store.case(conn, message.case_no, for_update=True)
+                   if message.case_no else None)
             code = (message.body.get("item_code") if message.kind.value == "declaration"
                     else rec.progress.item_code if rec else None)
             guide = self.store.guide(conn, str(code)) if code else None
@@ -116,17 +145,11 @@ class CentrePlatform:
                 conn.execute(insert(evaluations).values(
                     key=message.key, case_no=message.case_no, level=outcome.evaluation[0],
                     comment=outcome.evaluation[1], at=stamp(message.created_at)))
-            conn.execute(insert(messages).values(
-                key=message.key, terminal_id=terminal_id, kind=message.kind.value,
-                case_no=message.case_no, attachments=len(message.attachments), content=content,
-                body=json.dumps(redact(to_json(message.body)), ensure_ascii=False),
-                created_at=stamp(message.created_at), received_at=stamp(self.store.clock())))
-        return True
 
     def step(self, case_no: str, action: Step) -> tuple[CaseProgress, Notice | None]:
         """Apply one staff step to a case (FlowRefused if it cannot be taken now)."""
         with self.store.write() as conn:
-            rec = self.store.case(conn, case_no)
+            rec = self.store.case(conn, case_no, for_update=True)
             if rec is None:
                 raise FlowRefused("case_not_found")
             result = action(rec, self.store.clock())

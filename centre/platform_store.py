@@ -5,8 +5,10 @@ receipts, evaluations, notices. Identities are kept as keyed hashes (HMAC-SHA256
 derived from the server's identity secret, never in the repository) for the progress check;
 the raw name, ID number and phone a courier's deposit needs are sealed (AES-256-GCM, bound to
 the case number) and opened only to answer a locker assignment. Raw ID numbers are never
-stored in the clear or logged. Case steps and messages run in one transaction each, under a
-process lock, so a message key is applied once.
+stored in the clear or logged. Case steps and messages run in one transaction each (serialised
+within a process by a lock); across processes a message key is applied once by the unique
+constraint on `messages.key`, and a case's row is locked (SELECT … FOR UPDATE on PostgreSQL)
+while a step or a message changes it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from centre.case_flow import CaseRecord, Notice
 from locker.sealing import Sealer, derive_key
@@ -189,6 +192,12 @@ class PlatformStore:
 
     def seed(self, catalogue_dir: Path) -> bool:
         """Load the catalogue's guides and demo cases once, on first start; True if it did."""
+        try:
+            return self._seed(catalogue_dir)
+        except IntegrityError:  # another process seeded it at the same time
+            return False
+
+    def _seed(self, catalogue_dir: Path) -> bool:
         with self.write() as conn:
             if conn.execute(select(meta.c.value).where(meta.c.key == "seeded")).first():
                 return False
@@ -210,9 +219,17 @@ class PlatformStore:
         return True
 
     # -- cases -----------------------------------------------------------------------------------
-    def case(self, conn: Connection, case_no: str) -> CaseRecord | None:
-        """The case with that number, or None."""
-        r = conn.execute(select(cases).where(cases.c.case_no == case_no)).first()
+    def case(self, conn: Connection, case_no: str, *,
+             for_update: bool = False) -> CaseRecord | None:
+        """The case with that number, or None.
+
+        `for_update` locks its row (PostgreSQL) until the transaction ends, so writers in
+        several processes take their turns on a case.
+        """
+        query = select(cases).where(cases.c.case_no == case_no)
+        if for_update:
+            query = query.with_for_update()  # SQLite: the write transaction already serialises
+        r = conn.execute(query).first()
         if r is None:
             return None
         proxy = Identity(r.proxy_id_hash, r.proxy_last6_hash) if r.proxy_id_hash else None

@@ -16,6 +16,7 @@ DEBS=(
   socat                                          # pty/TCP plumbing for bus experiments
   espeak-ng                                      # voice prompts in elderly mode (Mandarin)
   chromium chromium-driver                       # the fleet dashboard's browser tests
+  postgresql                                     # the centre's store on PostgreSQL (tests start their own)
 )
 missing=()
 for pkg in "${DEBS[@]}"; do

@@ -1,7 +1,9 @@
 """The platform reference server (centre/) on a free loopback port, for integration tests.
 
-uvicorn runs the real Starlette app in a background thread over a SQLite file in a temporary
-directory, seeded from assets/catalogue; `CentreServer.url` is what HttpPlatform connects to.
+uvicorn runs the real Starlette app in a background thread over a database seeded from
+assets/catalogue; `CentreServer.url` is what HttpPlatform connects to. The `centre` fixture runs
+every test twice: over a SQLite file in a temporary directory, and over a fresh database of a
+throwaway PostgreSQL cluster (tests/integration/postgres_server.py, started once per session).
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ ID_SECRET = b"centre-test-identity-secret-0000"
 class CentreServer:
     """A started server: `url`, `token`, `platform` (its state), `keys` (its key ring)."""
 
-    def __init__(self, directory: Path, seed: bool = True) -> None:
+    def __init__(self, directory: Path, seed: bool = True, db_url: str | None = None) -> None:
         self.token = TOKEN
-        self.store = PlatformStore(f"sqlite:///{directory / 'platform.db'}", ID_SECRET)
+        self.db_url = db_url or f"sqlite:///{directory / 'platform.db'}"
+        self.backend = self.db_url.split(":", 1)[0].split("+", 1)[0]  # sqlite | postgresql
+        self.store = PlatformStore(self.db_url, ID_SECRET)
         if seed:
             self.store.seed(DEFAULT_CATALOGUE)
         self.platform = CentrePlatform(self.store)
@@ -85,8 +89,9 @@ class CentreServer:
         self.store.close()
 
 
-@pytest.fixture
-def centre(tmp_path):
-    server = CentreServer(tmp_path).start()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def centre(request, tmp_path):
+    db_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    server = CentreServer(tmp_path, db_url=db_url).start()
     yield server
     server.stop()

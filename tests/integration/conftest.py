@@ -13,6 +13,10 @@ from hardware.drivers.modbus_board import ModbusBoard
 from hardware.drivers.rtu_link import RtuLink, SerialSettings
 from hardware.drivers.sim_control import SimControl
 from hardware.drivers.sim_serve import open_endpoint
+from tests.integration.postgres_server import (  # noqa: F401 - fixtures of the centre tests
+    postgres_cluster,
+    postgres_url,
+)
 
 
 class SimRig:

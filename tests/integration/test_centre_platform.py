@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from centre import case_flow
+from centre.platform_service import Answer, CentrePlatform
+from centre.platform_store import PlatformStore
 from locker.receipt_keys import load_public_keys
 from locker.receipt_token import ReceiptKind, ReceiptRejected, ReceiptVerifier, RejectReason
 from remote.platform_http import HttpPlatform
@@ -28,7 +32,7 @@ from remote.platform_port import (
 )
 from remote.platform_sender import OutboxSender
 from remote.wire import to_json
-from tests.integration.centre_server import centre  # noqa: F401 - the fixture
+from tests.integration.centre_server import ID_SECRET, centre  # noqa: F401 - the fixture
 from tests.unit.locker_fakes import FakeClock, fake_id, fake_phone, make_rig
 
 CORRECTION_CASE, CORRECTION_ID = "SJ20261116000047", "000000197906200861"
@@ -116,6 +120,32 @@ def test_messages_are_idempotent_on_their_key(centre, http):  # noqa: F811
     answer = requests.put(url, json=to_json(_evaluation("T1:evaluation:2", 4)), timeout=5,
                           headers={"Authorization": f"Bearer {centre.token}"})
     assert (answer.status_code, answer.json()) == (422, {"code": "invalid"})
+
+
+def test_several_writers_apply_a_message_once(centre):  # noqa: F811
+    # One store each: as many engines and process locks as separate server processes would have.
+    flows = [CentrePlatform(PlatformStore(centre.db_url, ID_SECRET)) for _ in range(4)]
+    barrier, results = threading.Barrier(8), []
+
+    def deliver(i: int) -> None:
+        message = _evaluation("T1:evaluation:race", 4 if i % 2 else 1)
+        barrier.wait(10)
+        try:
+            results.append((i % 2, flows[i % 4].deliver(message, "T1")))
+        except Answer as err:
+            results.append((i % 2, err.code))
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for flow in flows:
+        flow.store.close()
+    winner = next(side for side, r in results if r is True)
+    assert sorted(r for side, r in results if side == winner) == [False, False, False, True]
+    assert [r for side, r in results if side != winner] == ["key_conflict"] * 4
+    assert centre.platform.message_counts() == {"evaluation": 1}
 
 
 def _declaration(centre, case_no: str) -> OutboundMessage:  # noqa: F811
@@ -296,10 +326,25 @@ def test_no_raw_id_number_reaches_the_database(tmp_path, centre, http):  # noqa:
     platform = http()
     platform.deliver(_declaration(centre, "T1-20261123-0002"))
     who = platform.locker_assignment(READY_CASE)
+    stored = _every_value(centre.store)
     centre.store.engine.dispose()
-    stored = b"".join(p.read_bytes() for p in tmp_path.glob("platform.db*"))
+    if centre.backend == "sqlite":  # the files too: the WAL and free pages
+        stored += b"".join(p.read_bytes() for p in tmp_path.glob("platform.db*"))
+        assert stored
     for secret in (fake_id(77), who.applicant_id_number, CORRECTION_ID, fake_phone(77)):
         assert secret.encode() not in stored
+
+
+def _every_value(store) -> bytes:
+    """Every value of every row of every table the store has, as text (bytes kept as they are)."""
+    out = []
+    with store.engine.connect() as conn:
+        for name in sa.inspect(conn).get_table_names():
+            for row in conn.execute(sa.select(sa.table(name, *[
+                    sa.column(c["name"]) for c in sa.inspect(conn).get_columns(name)]))):
+                out += [v if isinstance(v, bytes) else str(v).encode() for v in row]
+    assert len(out) > 400  # the guides, cases, messages and notices were all read
+    return b"\0".join(out)
 
 
 def test_a_pickup_code_notice_is_kept_masked_for_the_applicant(tmp_path, centre, http):  # noqa: F811
