@@ -91,6 +91,7 @@ def test_a_restarted_monitor_keeps_last_seen_health_and_commands(site):
         return next((c.get("result") for c in monitor.state.detail(T)["commands"]
                      if c["req_id"] == req_id), None)
     assert wait_until(lambda: result(site.monitor) == "done", 15)
+    assert wait_until(lambda: len(site.monitor.ingest.samples) >= 1, 15)  # a plot sample taken
     site.monitor.stop()  # the terminal keeps running and publishing meanwhile
     last_seen = site.monitor.state.terminals[T].last_seen
 
