@@ -28,9 +28,9 @@ from hardware.drivers.sim_control import SimControl
 from hardware.drivers.sim_serve import open_endpoint
 from tests.integration.monitor_site import MonitorSite
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not shutil.which("chromedriver") and not shutil.which(
-                  "/usr/bin/chromedriver"), reason="chromedriver not installed")]
+pytestmark = [pytest.mark.slow]
+assert shutil.which("/usr/bin/chromedriver"), \
+    "the dashboard tests need Debian's chromium and chromium-driver: run scripts/setup.sh"
 T = "T-web"
 PASSWORD = "dashboard-test-pw"
 

@@ -21,7 +21,7 @@ from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
 
 Step = Callable[[], bool]
-ID_NUMBER = "11010519491231002X"
+ID_NUMBER = "00000020000101003X"
 
 
 def main(data_dir: str, window: str, shots: str | None = None) -> int:
