@@ -11,12 +11,11 @@ an expired command is refused anyway, so forgetting it then cannot let it run.
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
+from remote.durable_sqlite import open_durable
 from remote.mqtt_topics import rfc3339
 
 _SCHEMA = """
@@ -46,13 +45,8 @@ class CommandLedger:
     FILENAME = "mqtt_commands.sqlite3"
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-        self.path = Path(data_dir) / self.FILENAME
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute(_SCHEMA)
+        self.path, self._conn = open_durable(data_dir, self.FILENAME, _SCHEMA)
 
     def claim(self, req_id: str, command: str, operator: str, expires_at: datetime,
               now: datetime) -> Answer | None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from remote.durable_sqlite import open_durable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mqtt_outbox (
@@ -48,13 +48,8 @@ class MqttOutbox:
     FILENAME = "mqtt_outbox.sqlite3"
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-        self.path = Path(data_dir) / self.FILENAME
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
+        self.path, self._conn = open_durable(data_dir, self.FILENAME, _SCHEMA)
 
     def put(self, key: str, topic: str, body: dict[str, Any], qos: int = 1) -> bool:
         """Store a message; False if a message with this key is already waiting."""
