@@ -45,7 +45,6 @@ def main(data_dir: str, shots: str | None = None) -> int:
 
     from hardware.drivers.id_reader_sim import fake_card
     from hardware.drivers.sim_control import ControlHandler, ControlServer, SimControl
-    from locker.models import ItemState, Size
     from locker.receipt_token import ReceiptKind
     from terminal.app import KioskApp
     from terminal.composition import open_locker
@@ -58,6 +57,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
         run_steps,
         screenshot,
         showing,
+        stored_result,
         tap,
         variants,
     )
@@ -86,17 +86,9 @@ def main(data_dir: str, shots: str | None = None) -> int:
         rt, dev = app.runtime, app.devices
         server = ControlServer(ControlHandler(rt.sim))
         control = SimControl(server.start())
-        result = {}
-        app.background.submit(lambda: rt.controller.deposit(
-            CASE, applicant.id_number, applicant.name, "10012345678", Size.S, "courier-ui"),
-            lambda r, e: result.update(r=r, e=e))
-        yield lambda: "r" in result
-        dep = result["r"]
-        spec = next(c for c in rt.controller.status().compartments if c.id == dep.compartment_id)
-        control.put(spec.unit, spec.channel)
-        control.close(spec.unit, spec.channel)
-        yield lambda: next(c for c in rt.controller.status().compartments
-                           if c.id == dep.compartment_id).item_state is ItemState.STORED
+        stored: dict = {}
+        yield from stored_result(app, control, CASE, applicant, stored)
+        dep, spec = stored["deposit"], stored["spec"]
         seen["compartment"] = dep.compartment_id
 
         # English at any time, and back

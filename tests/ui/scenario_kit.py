@@ -82,6 +82,26 @@ def patient(step: Step, seconds: float) -> Step:
     return step
 
 
+def stored_result(app: Any, control: Any, case_no: str, card: Any, into: dict
+                  ) -> Iterator[Step]:
+    """Deposit a result for `card`'s holder (on the app's worker), put it in and close the door
+    through the simulator's control interface; `into["deposit"]` is the deposit's OpenResult."""
+    from locker.models import ItemState, Size
+
+    rt, done = app.runtime, {}
+    app.background.submit(lambda: rt.controller.deposit(
+        case_no, card.id_number, card.name, "10012345678", Size.S, "courier-ui"),
+        lambda r, e: done.update(r=r, e=e))
+    yield lambda: "r" in done
+    dep = done["r"]
+    spec = next(c for c in rt.controller.status().compartments if c.id == dep.compartment_id)
+    control.put(spec.unit, spec.channel)
+    control.close(spec.unit, spec.channel)
+    yield lambda: next(c for c in rt.controller.status().compartments
+                       if c.id == dep.compartment_id).item_state is ItemState.STORED
+    into["deposit"], into["spec"] = dep, spec
+
+
 def run_steps(app: Any, steps: Iterator[Step], seen: dict, timeout_s: float = 40.0) -> None:
     """Drive `steps` from the clock, then stop the app; the outcome goes into `seen`.
 

@@ -36,14 +36,21 @@ def main(data_dir: str, shots: str | None = None) -> int:
 
     from hardware.drivers.id_reader_sim import fake_card
     from hardware.drivers.sim_control import ControlHandler, ControlServer, SimControl
-    from locker.models import ItemState, Size
     from locker.receipt_token import ReceiptKind
     from terminal.app import KioskApp
     from terminal.composition import open_locker
     from terminal.devices import open_devices
     from terminal.identity_setup import local_issuer
     from terminal.idle import IdleWatch
-    from tests.ui.scenario_kit import Step, find_button, frames, run_steps, showing, tap
+    from tests.ui.scenario_kit import (
+        Step,
+        find_button,
+        frames,
+        run_steps,
+        showing,
+        stored_result,
+        tap,
+    )
     from tests.ui.services_scenario import _value_for
 
     token = local_issuer(cfg).issue(CASE, ReceiptKind.ACCEPTANCE_NOTICE)
@@ -77,17 +84,9 @@ def main(data_dir: str, shots: str | None = None) -> int:
         voice, printer = dev.voice, dev.printer
         server = ControlServer(ControlHandler(rt.sim))
         control = SimControl(server.start())
-        result: dict = {}
-        app.background.submit(lambda: rt.controller.deposit(
-            CASE, applicant.id_number, applicant.name, "10012345678", Size.S, "courier-ui"),
-            lambda r, e: result.update(r=r, e=e))
-        yield lambda: "r" in result
-        dep = result["r"]
-        spec = next(c for c in rt.controller.status().compartments if c.id == dep.compartment_id)
-        control.put(spec.unit, spec.channel)
-        control.close(spec.unit, spec.channel)
-        yield lambda: next(c for c in rt.controller.status().compartments
-                           if c.id == dep.compartment_id).item_state is ItemState.STORED
+        stored: dict = {}
+        yield from stored_result(app, control, CASE, applicant, stored)
+        dep, spec = stored["deposit"], stored["spec"]
         seen["compartment"] = dep.compartment_id
 
         # elderly mode: every step of the pickup is read aloud
