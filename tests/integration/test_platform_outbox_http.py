@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime
 
 import pytest
@@ -11,13 +10,11 @@ from locker.outbox import DELIVERED, Outbox
 from locker.store import Store
 from remote.platform_http import HttpPlatform
 from remote.platform_sender import OutboxSender
+from tests.integration.outage_day import ENTRIES, drain_after_the_outage, queue_through_a_day
 from tests.integration.platform_server import PlatformServer
 from tests.unit.locker_fakes import FakeClock, make_rig
 
 T0 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
-CASES = 7
-ENTRIES = 300
-DAY_MINUTES = 24 * 60
 
 
 @pytest.fixture
@@ -40,16 +37,7 @@ def test_a_day_long_outage_loses_nothing_and_sends_everything_once_in_order(
     outbox = rig.controller.outbox
     sender = OutboxSender(outbox, platform, clock.now)
     server.refuse_all = True
-    queued: dict[str, list[str]] = defaultdict(list)
-    for minute in range(DAY_MINUTES):  # the whole day, a minute at a time
-        while len([k for keys in queued.values() for k in keys]) < \
-                (minute + 1) * ENTRIES // DAY_MINUTES:
-            n = sum(len(keys) for keys in queued.values())
-            case_no = f"CASE-{n % CASES}"
-            key = rig.controller.enqueue_message("evaluation", case_no, {"level": 1 + n % 5})
-            queued[case_no].append(key)
-        sender.drain_once()
-        clock.advance(60)
+    queued = queue_through_a_day(rig.controller, sender, clock)
     assert sum(len(keys) for keys in queued.values()) == ENTRIES
     assert outbox.depth() == ENTRIES
     assert server.accepted == {}
@@ -57,12 +45,7 @@ def test_a_day_long_outage_loses_nothing_and_sends_everything_once_in_order(
     assert 24 * 6 <= probes <= 24 * 6 + 20  # about one probe per 10 minutes, not one per entry
 
     server.refuse_all = False
-    for _ in range(60):
-        if outbox.depth() == 0:
-            break
-        while sender.drain_once().delivered:
-            pass
-        clock.advance(60)
+    drain_after_the_outage(outbox, sender, clock)
     assert outbox.depth() == 0
     assert {r.state for r in outbox.records()} == {DELIVERED}
     assert set(server.accepted) == {k for keys in queued.values() for k in keys}
