@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -68,6 +69,16 @@ def wait(browser, timeout: float = 20) -> WebDriverWait:
     return WebDriverWait(browser, timeout)
 
 
+def click(browser, by: str, what: str) -> None:
+    """Click an element of a live-updated part of the page: a redraw between finding it and
+    clicking it makes it stale, so find it again (as a person would, seeing it redrawn)."""
+    def clicked(driver) -> bool:
+        driver.find_element(by, what).click()
+        return True
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)
+                  ).until(clicked)
+
+
 def test_a_sign_in_and_the_terminal_is_online(site, browser):
     browser.get(site.url + "/")
     wait(browser).until(ec.presence_of_element_located((By.ID, "login")))
@@ -93,8 +104,7 @@ def test_b_a_forced_door_shows_as_an_alarm_without_reload(site, browser):
         wait(browser).until(ec.text_to_be_present_in_element(
             (By.CSS_SELECTOR, f"#t-{T} .open-doors"), "A05"))
         assert browser.execute_script("return window.__noReload;") == marker  # same page
-        browser.find_element(By.CSS_SELECTOR, f"#t-{T} li.alert[data-type='door_forced'] "
-                                              "button.ack").click()
+        click(browser, By.CSS_SELECTOR, f"#t-{T} li.alert[data-type='door_forced'] button.ack")
         wait(browser).until(ec.text_to_be_present_in_element(
             (By.CSS_SELECTOR, f"#t-{T} li.alert[data-type='door_forced']"), "wang.li"))
         control.close(1, 4)
@@ -105,7 +115,7 @@ def test_b_a_forced_door_shows_as_an_alarm_without_reload(site, browser):
 def test_d_a_command_from_the_page_opens_a_door_and_its_ack_appears(site, browser):
     board = site.sim.board(1)
     before = board.channel(5).unlock_count
-    browser.find_element(By.LINK_TEXT, T).click()
+    click(browser, By.LINK_TEXT, T)
     wait(browser).until(ec.presence_of_element_located((By.ID, "c-A06")))
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "boards"), "2 online"))
     assert "%" in browser.find_element(By.ID, "disk").text

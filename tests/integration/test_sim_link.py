@@ -31,9 +31,9 @@ READ_DOORS_1 = rtu("010200000018")  # unit 1, 24 door inputs
 READ_DOORS_2 = rtu("020200000018")
 
 
-def open_port(link: str, baud: int, timeout: float = 0.5) -> serial.Serial:
+def open_port(link: str, baud: int, timeout: float = 0.5, parity: str = "E") -> serial.Serial:
     url = serial_url(link)
-    return serial.serial_for_url(url, baudrate=baud, parity="E", timeout=timeout)
+    return serial.serial_for_url(url, baudrate=baud, parity=parity, timeout=timeout)
 
 
 def transact(port: serial.Serial, request: bytes, answer_len: int = 8) -> bytes:
@@ -163,7 +163,7 @@ import sys, serial
 from hardware.drivers.serial_url import serial_url
 link = sys.argv[1]
 url = serial_url(link)
-port = serial.serial_for_url(url, baudrate=115200, parity="E")
+port = serial.serial_for_url(url, baudrate=115200, parity="N")
 port.write(bytes.fromhex(sys.argv[2]))
 port.flush()
 print("sent", flush=True)
@@ -172,6 +172,9 @@ sys.stdin.read()
 
 
 def test_survives_a_killed_client(endpoint: Endpoint, control: SimControl):
+    # 8N1 as the terminal's own driver opens a pty: two 8E1 clients in quick succession can
+    # race the simulator's settings mark (see PtyEndpoint) and get EINVAL from tcsetattr,
+    # which is not what this test is about; 8E1 reopening is test_sequential_clients' job.
     control.faults(1, delay_ms=300)  # the client dies while its answer is still due
     client = subprocess.Popen([sys.executable, "-c", KILLED_CLIENT, endpoint.link,
                                READ_DOORS_1.hex()], stdin=subprocess.PIPE,
@@ -184,7 +187,7 @@ def test_survives_a_killed_client(endpoint: Endpoint, control: SimControl):
     finally:
         client.stdin.close()  # type: ignore[union-attr]
         client.stdout.close()  # type: ignore[union-attr]
-    with open_port(endpoint.link, 115200, timeout=2.0) as port:
+    with open_port(endpoint.link, 115200, timeout=2.0, parity="N") as port:
         port.write(READ_DOORS_2)
         answer = port.read(8)
         if answer[0] == 1:  # the dead client's late answer, as a real bus would carry it
