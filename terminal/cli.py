@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from terminal.config import ConfigError, load_config
+from terminal.log_setup import configure_logging
 
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -40,7 +40,14 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     from hardware.drivers import sim_cli
-    from terminal import cli_centre, cli_locker, cli_monitor, cli_receipt
+    from terminal import (
+        cli_centre,
+        cli_doctor,
+        cli_locker,
+        cli_monitor,
+        cli_receipt,
+        cli_support,
+    )
 
     common = _common()
     parser = Parser(prog="kiosk", description="Self-service terminal and pickup locker")
@@ -53,12 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                                      parser_class=Parser)
     board = sim.add_parser("board", help="lock-board simulator on a pty or tcp://HOST:PORT")
     sim_cli.add_arguments(board)
+    board.add_argument("--config", metavar="FILE", help="TOML configuration (for [log])")
     board.set_defaults(handler=lambda args: sim_cli.run(args), raw=True)
 
     cli_locker.add_verbs(verbs, common)
     cli_receipt.add_verbs(verbs, common)
     cli_centre.add_verbs(verbs, common)
     cli_monitor.add_verbs(verbs, common)
+    cli_support.add_verbs(verbs, common)
+    cli_doctor.add_verbs(verbs, common)
 
     bench = verbs.add_parser("bench", parents=[common], help="run a benchmark from bench/")
     bench.add_argument("name", help="locker_latency, ...")
@@ -95,9 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kiosk` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
     try:
+        configure_logging(args)  # checks the config first for the verbs that log to files
         result = args.handler(args)
     except (CliError, ConfigError) as err:
         print(f"kiosk: {err}", file=sys.stderr)

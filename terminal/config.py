@@ -22,6 +22,8 @@ from terminal.config_sections import (
     ConfigError,
     DevicesSection,
     LockerSection,
+    LogSection,
+    MonitorSection,
     MqttSection,
     PickupSection,
     PlatformSection,
@@ -39,6 +41,8 @@ __all__ = [
     "ConfigError",
     "DevicesSection",
     "LockerSection",
+    "LogSection",
+    "MonitorSection",
     "MqttSection",
     "PickupSection",
     "PlatformSection",
@@ -64,12 +68,19 @@ class Config:
     mqtt: MqttSection = field(default_factory=MqttSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
     platform: PlatformSection = field(default_factory=PlatformSection)
+    log: LogSection = field(default_factory=LogSection)
+    monitor: MonitorSection = field(default_factory=MonitorSection)
     source: str = "embedded defaults"
 
     @property
     def data_dir(self) -> Path:
         """The data directory (relative paths are taken from the working directory)."""
         return Path(self.terminal.data_dir).expanduser()
+
+    @property
+    def log_dir(self) -> Path:
+        """Where the rotating log files go: `[log] dir`, else `<data_dir>/logs`."""
+        return Path(self.log.dir).expanduser() if self.log.dir else self.data_dir / "logs"
 
     @property
     def db_path(self) -> Path:
@@ -151,8 +162,8 @@ def _build(cls: type, data: dict, prefix: str) -> Any:
     names = {f.name for f in fields(cls) if f.name != "source"}
     unknown = sorted(set(data) - names)
     if unknown:
-        where = f"{prefix}." if prefix else ""
-        raise ConfigError(f"{where}{unknown[0]}: unknown key (known: {', '.join(sorted(names))})")
+        what = f"{prefix}.{unknown[0]}: unknown key" if prefix else f"{unknown[0]}: unknown section"
+        raise ConfigError(f"{what} (known: {', '.join(sorted(names))})")
     kwargs = {k: _convert(v, hints[k], f"{prefix}.{k}" if prefix else k) for k, v in data.items()}
     return cls(**kwargs)
 

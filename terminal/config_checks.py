@@ -1,65 +1,147 @@
-"""Whole-configuration checks: each refusal names the key and says why.
+"""Whole-configuration checks: each refusal names `section.key` and says why.
 
-Called by `terminal.config.load_config` after the TOML is read into the section dataclasses.
+Called by `terminal.config.load_config` after the TOML is read into the section dataclasses,
+before anything is created or opened, so a refused file changes nothing.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from terminal.config_sections import ConfigError, DevicesSection, PlatformSection
+from hardware.board_profile import ProfileError, load_profile
+from terminal.config_checks_links import (
+    positive,
+    topic_safe,
+    validate_monitor,
+    validate_mqtt,
+    validate_platform,
+)
+from terminal.config_sections import (
+    BusSection,
+    ConfigError,
+    DevicesSection,
+    LockerSection,
+    LogSection,
+    TerminalSection,
+)
 
 if TYPE_CHECKING:
     from terminal.config import Config
 
+SERIAL_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 
 def validate(cfg: Config) -> None:
     """Refuse a bad configuration with the key and the reason (nothing is half-applied)."""
-    bus = cfg.bus
-    if bus.baud not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+    _validate_terminal(cfg.terminal)
+    channels = _validate_bus(cfg.bus)
+    _validate_locker(cfg.locker, channels)
+    if not cfg.security.hash_key_env.strip():
+        raise ConfigError("security.hash_key_env: must name an environment variable")
+    _validate_identity(cfg)
+    validate_platform(cfg.platform)
+    validate_mqtt(cfg.mqtt)
+    _validate_devices(cfg.devices)
+    _validate_log(cfg.log)
+    validate_monitor(cfg.monitor)
+
+
+def _validate_terminal(t: TerminalSection) -> None:
+    topic_safe("terminal.id", t.id)
+    topic_safe("terminal.centre_id", t.centre_id)
+    if not t.data_dir.strip():
+        raise ConfigError("terminal.data_dir: must not be empty (\".\" for the working folder)")
+    try:
+        ZoneInfo(t.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"terminal.timezone: unknown time zone {t.timezone!r} "
+                          "(e.g. Asia/Shanghai)") from None
+    width, _, height = t.window.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) >= 320 and int(height) >= 320):
+        raise ConfigError(f"terminal.window: must be WIDTHxHEIGHT of at least 320x320, "
+                          f"not {t.window!r}")
+    positive({"terminal.idle_s": t.idle_s, "terminal.idle_warn_s": t.idle_warn_s})
+
+
+def _validate_bus(bus: BusSection) -> dict[int, int]:
+    """Check [bus] and its boards; the channel count of each board unit."""
+    if not bus.link.strip():
+        raise ConfigError('bus.link: must not be empty; "sim", a serial device or '
+                          "tcp://HOST:PORT")
+    if bus.baud not in SERIAL_BAUDS:
         raise ConfigError(f"bus.baud: {bus.baud} is not a standard RS-485 baud rate")
     if bus.parity not in ("N", "E", "O"):
         raise ConfigError(f"bus.parity: must be N, E or O, not {bus.parity!r}")
-    units = [b.unit for b in bus.boards]
+    if bus.stopbits not in (1, 2):
+        raise ConfigError(f"bus.stopbits: must be 1 or 2, not {bus.stopbits}")
+    if not 0 <= bus.retries <= 10:
+        raise ConfigError(f"bus.retries: must be 0..10, not {bus.retries}")
+    positive({"bus.response_timeout_s": bus.response_timeout_s,
+              "bus.poll_interval_s": bus.poll_interval_s,
+              "bus.offline_probe_s": bus.offline_probe_s})
     if not bus.boards:
         raise ConfigError("bus.boards: at least one board is needed")
+    channels: dict[int, int] = {}
     for i, b in enumerate(bus.boards):
+        where = f"bus.boards[{i}]"
         if not 1 <= b.unit <= 247:
-            raise ConfigError(f"bus.boards[{i}].unit: must be 1..247, not {b.unit}")
-    if len(set(units)) != len(units):
-        raise ConfigError("bus.boards: two boards share a unit id")
-    units_set = set(units)
-    for i, c in enumerate(cfg.locker.compartments):
+            raise ConfigError(f"{where}.unit: must be 1..247, not {b.unit}")
+        if b.unit in channels:
+            raise ConfigError(f"{where}.unit: two boards share a unit id ({b.unit})")
+        if not 50 <= b.pulse_ms <= 10_000:
+            raise ConfigError(f"{where}.pulse_ms: must be 50..10000, not {b.pulse_ms}")
+        try:
+            channels[b.unit] = load_profile(b.profile).channels
+        except ProfileError as err:
+            raise ConfigError(f"{where}.profile: {err}") from None
+    return channels
+
+
+def _validate_locker(lk: LockerSection, channels: dict[int, int]) -> None:
+    ids: set[str] = set()
+    wires: set[tuple[int, int]] = set()
+    for i, c in enumerate(lk.compartments):
         where = f"locker.compartments[{i}]"
         if not c.id:
             raise ConfigError(f"{where}.id: missing")
-        if c.unit not in units_set:
+        if c.id in ids:
+            raise ConfigError(f"{where}.id: {c.id!r} is used twice")
+        if c.unit not in channels:
             raise ConfigError(f"{where}.unit: no board {c.unit} in bus.boards")
+        if not 0 <= c.channel < channels[c.unit]:
+            raise ConfigError(f"{where}.channel: must be 0..{channels[c.unit] - 1} on board "
+                              f"{c.unit}, not {c.channel}")
+        if (c.unit, c.channel) in wires:
+            raise ConfigError(f"{where}.channel: board {c.unit} channel {c.channel} is "
+                              "already wired to another compartment")
         if c.size not in ("S", "M", "L", "XL"):
             raise ConfigError(f"{where}.size: must be S, M, L or XL, not {c.size!r}")
-    if cfg.locker.expiry_days < 1:
+        ids.add(c.id)
+        wires.add((c.unit, c.channel))
+    if lk.expiry_days < 1:
         raise ConfigError("locker.expiry_days: must be at least 1")
-    if bus.response_timeout_s <= 0 or bus.poll_interval_s <= 0:
-        raise ConfigError("bus: timeouts and intervals must be positive")
-    _validate_identity(cfg)
-    _validate_platform(cfg.platform)
-    _validate_mqtt(cfg)
-    dv = cfg.devices
-    if dv.card_timeout_s <= 0 or dv.door_close_timeout_s <= 0:
-        raise ConfigError("devices: card_timeout_s and door_close_timeout_s must be positive")
+    for i, hours in enumerate(lk.reminder_hours_before):
+        if hours <= 0:
+            raise ConfigError(f"locker.reminder_hours_before[{i}]: must be positive, not {hours}")
+    positive({"locker.door_left_open_s": lk.door_left_open_s,
+              "locker.door_open_confirm_s": lk.door_open_confirm_s})
+    if not 0 <= lk.jam_retries <= 5:
+        raise ConfigError(f"locker.jam_retries: must be 0..5, not {lk.jam_retries}")
+
+
+def _validate_devices(dv: DevicesSection) -> None:
+    for key in ("scanner", "id_reader", "printer"):
+        if not getattr(dv, key).strip():
+            raise ConfigError(f'devices.{key}: empty; give a device path, "sim" or "none"')
+    for key in ("scanner_baud", "id_reader_baud"):
+        if getattr(dv, key) not in SERIAL_BAUDS:
+            raise ConfigError(f"devices.{key}: {getattr(dv, key)} is not a serial baud rate")
+    positive({"devices.card_timeout_s": dv.card_timeout_s,
+              "devices.door_close_timeout_s": dv.door_close_timeout_s})
     if dv.camera not in ("sim", "none"):
         raise ConfigError(f"devices.camera: must be \"sim\" or \"none\", not {dv.camera!r}")
-    _validate_printer_voice(dv)
-    if cfg.terminal.idle_s <= 0 or cfg.terminal.idle_warn_s <= 0:
-        raise ConfigError("terminal: idle_s and idle_warn_s must be positive")
-
-
-def _validate_printer_voice(dv: DevicesSection) -> None:
-    if not dv.printer.strip():
-        raise ConfigError('devices.printer: empty; give a device path, tcp://HOST:PORT, '
-                          '"sim" or "none"')
     if not (8 <= dv.printer_dots <= 2048 and dv.printer_dots % 8 == 0):
         raise ConfigError(f"devices.printer_dots: must be a multiple of 8 from 8 to 2048 "
                           f"(576 for 80 mm paper, 384 for 58 mm), not {dv.printer_dots}")
@@ -70,22 +152,13 @@ def _validate_printer_voice(dv: DevicesSection) -> None:
         raise ConfigError(f'devices.voice: must be "espeak", "sim" or "none", not {dv.voice!r}')
 
 
-def _validate_mqtt(cfg: Config) -> None:
-    m = cfg.mqtt
-    if not 1 <= m.port <= 65535:
-        raise ConfigError(f"mqtt.port: must be 1..65535, not {m.port}")
-    if bool(m.cert_file) != bool(m.key_file):
-        raise ConfigError("mqtt.cert_file, mqtt.key_file: give both or neither")
-    if m.tls_insecure and not (m.tls or m.ca_file):
-        raise ConfigError("mqtt.tls_insecure: only meaningful with tls")
-    positive = {"mqtt.keepalive_s": m.keepalive_s, "mqtt.health_interval_s": m.health_interval_s,
-                "mqtt.command_max_ttl_s": m.command_max_ttl_s,
-                "mqtt.event_interval_s": m.event_interval_s}
-    for key, value in positive.items():
-        if value <= 0:
-            raise ConfigError(f"{key}: must be positive, not {value}")
-    if m.command_leeway_s < 0:
-        raise ConfigError("mqtt.command_leeway_s: must be 0 or more")
+def _validate_log(lg: LogSection) -> None:
+    if lg.level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log.level: must be one of {', '.join(LOG_LEVELS)}, not {lg.level!r}")
+    if not 1024 <= lg.max_bytes <= 1 << 30:
+        raise ConfigError(f"log.max_bytes: must be 1024..{1 << 30}, not {lg.max_bytes}")
+    if not 1 <= lg.backups <= 100:
+        raise ConfigError(f"log.backups: must be 1..100, not {lg.backups}")
 
 
 def _validate_identity(cfg: Config) -> None:
@@ -97,51 +170,19 @@ def _validate_identity(cfg: Config) -> None:
         if method not in known:
             raise ConfigError(f"pickup.methods[{i}]: must be one of {', '.join(known)}, "
                               f"not {method!r}")
-    positive = {"pickup.code_max_failures": pk.code_max_failures,
-                "pickup.code_lock_s": pk.code_lock_s,
-                "pickup.terminal_max_failures": pk.terminal_max_failures,
-                "pickup.terminal_window_s": pk.terminal_window_s,
-                "pickup.terminal_lock_s": pk.terminal_lock_s,
-                "staff.max_failures": cfg.staff.max_failures,
-                "staff.lockout_s": cfg.staff.lockout_s, "staff.session_s": cfg.staff.session_s}
-    for key, value in positive.items():
-        if value <= 0:
-            raise ConfigError(f"{key}: must be positive, not {value}")
+    positive({"pickup.code_max_failures": pk.code_max_failures,
+              "pickup.code_lock_s": pk.code_lock_s,
+              "pickup.terminal_max_failures": pk.terminal_max_failures,
+              "pickup.terminal_window_s": pk.terminal_window_s,
+              "pickup.terminal_lock_s": pk.terminal_lock_s,
+              "staff.max_failures": cfg.staff.max_failures,
+              "staff.lockout_s": cfg.staff.lockout_s, "staff.session_s": cfg.staff.session_s})
     if cfg.staff.min_pin_digits < 6:
         raise ConfigError("staff.min_pin_digits: must be at least 6")
     rc = cfg.receipts
-    if rc.valid_days < 0 or rc.leeway_s < 0:
-        raise ConfigError("receipts: valid_days and leeway_s must be 0 or more")
+    if rc.valid_days < 0:
+        raise ConfigError(f"receipts.valid_days: must be 0 or more, not {rc.valid_days}")
+    if rc.leeway_s < 0:
+        raise ConfigError(f"receipts.leeway_s: must be 0 or more, not {rc.leeway_s}")
     if len(rc.kid) > 64:
         raise ConfigError("receipts.kid: at most 64 characters")
-
-
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def _validate_platform(pf: PlatformSection) -> None:
-    if pf.adapter not in ("local", "http"):
-        raise ConfigError(f"platform.adapter: must be local or http, not {pf.adapter!r}")
-    for key in ("connect_timeout_s", "read_timeout_s"):
-        if getattr(pf, key) <= 0:
-            raise ConfigError(f"platform.{key}: must be positive, not {getattr(pf, key)}")
-    if not 0 <= pf.retries <= 10:
-        raise ConfigError(f"platform.retries: must be 0..10, not {pf.retries}")
-    if pf.backoff_s < 0:
-        raise ConfigError(f"platform.backoff_s: must be 0 or more, not {pf.backoff_s}")
-    if pf.adapter != "http":
-        return
-    url = urlsplit(pf.base_url)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise ConfigError(f"platform.base_url: must be an http(s) URL with a host, "
-                          f"not {pf.base_url!r}")
-    if url.scheme == "http" and url.hostname not in _LOOPBACK and not pf.allow_http:
-        raise ConfigError("platform.base_url: plain http sends the token in the clear; use "
-                          "https (or set platform.allow_http = true on an isolated network)")
-    if url.username or url.password:
-        raise ConfigError("platform.base_url: no credentials in the URL; use the token")
-    if pf.ca_file and not Path(pf.ca_file).expanduser().is_file():
-        raise ConfigError(f"platform.ca_file: no such file {pf.ca_file!r}")
-    if not pf.resolved_token():
-        raise ConfigError(f"platform.token: not set; put the token in the environment "
-                          f"variable {pf.token_env} (or platform.token)")

@@ -179,3 +179,36 @@ class PlatformSection:
     def resolved_token(self) -> str:
         """The token: the environment variable when set, else `token`."""
         return os.environ.get(self.token_env) or self.token
+
+
+@dataclass(frozen=True)
+class LogSection:
+    """[log]: rotating JSON-lines files of the long-running verbs; personal data is redacted."""
+
+    dir: str = ""  # default: <data_dir>/logs (`kiosk monitor`: <monitor.data_dir>/logs)
+    level: str = "INFO"  # DEBUG, INFO, WARNING or ERROR (the files; stderr: WARNING, -v INFO)
+    max_bytes: int = 5_000_000  # a file is rotated when it would grow past this
+    backups: int = 5  # rotated files kept: terminal.log.1 ... terminal.log.5
+
+
+@dataclass(frozen=True)
+class MonitorSection:
+    """[monitor]: the centre's fleet monitor (`kiosk monitor`, docs/MONITOR.md); flags win.
+
+    Mirrors `centre.monitor_main.MonitorConfig` (a test keeps the two equal), so a file with
+    `[monitor]` is checked by the same loader as the terminal's sections.
+    """
+
+    centre: str = "demo-centre"
+    broker: str = "127.0.0.1:1883"  # HOST:PORT of the MQTT broker
+    listen: str = "127.0.0.1:8090"  # HOST:PORT of the dashboard
+    data_dir: str = "var/monitor"  # monitor.sqlite3, centre_command.pem, command_keys.json
+    kid: str = "centre-1"  # key id of the command signing key
+    health_interval_s: float = 30.0  # a terminal is offline after two missed intervals
+    command_ttl_s: float = 300.0  # how long a signed command stays valid
+    check_interval_s: float = 1.0  # how often the checker looks for late health
+    username: str = ""  # broker account (the production ACL gives it kiosk/#)
+    password_env: str = "KIOSK_MONITOR_MQTT_PASSWORD"  # noqa: S105 - a variable's name
+    ca_file: str = ""  # CA of the broker certificate; setting it turns TLS on
+    cert_file: str = ""  # client certificate and key, when the broker wants them
+    key_file: str = ""

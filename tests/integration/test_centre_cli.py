@@ -61,7 +61,7 @@ def test_serve_answers_the_terminal(env):
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "terminal.cli", "centre", "serve",
                              "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, cwd=env)  # its log under tmp, not var/
     headers = {"Authorization": "Bearer cli-test-token"}
     try:
         deadline = time.monotonic() + 20
