@@ -76,11 +76,9 @@ def scanner_check(cfg: Config) -> Check:
         return ok(name, f"{link} is open in {users} (the terminal, presumably)")
     scanner = SerialScanner(SerialScannerSettings(link=link, baud=cfg.devices.scanner_baud))
     try:
-        scanner._open()  # the driver's own open: same URL, line settings and errors
+        scanner.probe()  # the driver's own open: same URL, line settings and errors
     except ScannerUnavailable as err:
         return fail(name, str(err), port_fix(link, "devices.scanner", "the scanner"))
-    finally:
-        scanner._close()
     return ok(name, f"{link} opens ({cfg.devices.scanner_baud} baud); scan a code in "
               "maintenance mode to see it arrive")
 

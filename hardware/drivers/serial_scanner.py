@@ -94,6 +94,13 @@ class SerialScanner(QrScanner):
         self._lines = LineSplitter(self.filter.max_bytes, settings.stale_after_s, self.clock)
         self._port: serial.SerialBase | None = None
 
+    def probe(self) -> None:
+        """Open and close the line with the scanner's own settings; ScannerUnavailable if not."""
+        try:
+            self._open()
+        finally:
+            self._close()
+
     def _open(self) -> None:
         s = self.settings
         try:
