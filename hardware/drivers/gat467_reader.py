@@ -16,6 +16,7 @@ from typing import NoReturn
 
 import serial
 
+from hardware.drivers.gat467_card_text import decode_basic_info
 from hardware.drivers.gat467_protocol import (
     CARD_ERRORS,
     LINK_ERRORS,
@@ -25,7 +26,6 @@ from hardware.drivers.gat467_protocol import (
     ProtocolError,
     Status,
     build_request,
-    decode_basic_info,
     parse_answer,
     split_frame,
 )

@@ -20,13 +20,13 @@ import tty
 from collections import Counter
 from datetime import date
 
+from hardware.drivers.gat467_card_text import encode_basic_info
 from hardware.drivers.gat467_protocol import (
     ChecksumError,
     Command,
     ProtocolError,
     Status,
     build_answer,
-    encode_basic_info,
     parse_request,
     split_frame,
 )

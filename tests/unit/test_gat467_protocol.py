@@ -12,6 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hardware.drivers.gat467_card_text import (
+    decode_basic_info,
+    decode_text,
+    encode_basic_info,
+    encode_text,
+)
 from hardware.drivers.gat467_protocol import (
     CARD_ERRORS,
     LINK_ERRORS,
@@ -27,10 +33,6 @@ from hardware.drivers.gat467_protocol import (
     build_answer,
     build_request,
     checksum,
-    decode_basic_info,
-    decode_text,
-    encode_basic_info,
-    encode_text,
     parse_answer,
     parse_request,
     split_frame,
