@@ -4,7 +4,8 @@ Each command is a compact JWS from `remote.command_token.sign_command`, signed w
 centre's Ed25519 key, bound to one terminal, naming the operator and their role, expiring
 after `ttl_s`. It goes to `cmd/{req_id}` at QoS 1, never retained (a retained command would
 run again on every reconnect; terminals refuse it anyway). Acks come back on
-`cmd_ack/{req_id}` through the ingest and are shown next to the command.
+`cmd_ack/{req_id}` through the ingest and are shown next to the command; `doctor`'s carries the
+terminal's check report, kept as the terminal's last report (`FleetState`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from locker.receipt_keys import (
 from remote.command_token import sign_command
 from remote.mqtt_topics import Topics, rfc3339
 
-COMMANDS = ("open", "disable", "enable", "snapshot", "sync", "rebirth")
+COMMANDS = ("open", "disable", "enable", "snapshot", "sync", "rebirth", "doctor")
 NEEDS_COMPARTMENT = frozenset({"open", "disable", "enable"})
 ALLOWED = {"viewer": frozenset(),
            "operator": frozenset({"snapshot", "sync", "rebirth"}),
@@ -72,6 +73,8 @@ class CommandSender:
              role: str) -> str:
         """Sign and publish one command; returns its `req_id`. CommandRefused if not allowed."""
         args = {k: v for k, v in (args or {}).items() if v not in (None, "")}
+        if command not in NEEDS_COMPARTMENT:
+            args = {}  # the form sends its compartment field with every command
         if command not in COMMANDS:
             raise CommandRefused(f"unknown command {command!r}")
         if command not in ALLOWED.get(role, frozenset()):

@@ -46,9 +46,13 @@ class MonitorIngest:
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._checker: threading.Thread | None = None
+        # A persistent session: while the monitor reconnects (its own network blip, a broker
+        # restart with persistence) the broker keeps its subscription and queues the QoS 1
+        # alarms and events terminals send meanwhile, e.g. the backlog a terminal resends the
+        # moment the broker is back. A clean session lost all of them (tests/e2e night).
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
                                   client_id=client_id or f"monitor-{state.centre}",
-                                  clean_session=True)
+                                  clean_session=False)
         self.client.reconnect_delay_set(1, 10)
         self.client.max_inflight_messages_set(1000)
         if configure is not None:

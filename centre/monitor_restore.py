@@ -6,7 +6,8 @@ Each restored terminal gets its last seen, version, last health (so the health s
 counts and outbox depths show), compartments, active alarms, gap count and the alerts that
 were open, with who acknowledged them (so an acknowledged alert still raised after the
 restart is not raised again unacknowledged); its recent events come from the history and its
-commands from the `commands` table joined with the `cmd_ack` history rows. Its status is
+commands from the `commands` table joined with the `cmd_ack` history rows; its last doctor
+report from the snapshot. Its status is
 `unknown` with the reason `since_restart` until any message about it arrives; if none does,
 the offline checker marks it offline two health intervals after the snapshot's last seen
 (`FleetState.check_offline`). Nothing is emitted to the listeners: restoring writes no history.
@@ -62,6 +63,7 @@ def restore_terminal(term: Terminal, snap: dict, store: MonitorStore,
     events = store.history(terminal=term.id, kind="event", limit=term.events.maxlen or limit)
     term.events.extend(row["data"] for row in reversed(events))
     term.commands = command_history(store, term.id, limit)
+    term.doctor = dict(snap.get("doctor") or {})
 
 
 def restore_fleet(state: FleetState, store: MonitorStore, limit: int = 50) -> int:

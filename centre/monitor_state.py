@@ -147,6 +147,8 @@ class FleetState:
         cmd["acks"].append({"result": body.get("result"), "reason": body.get("reason", ""),
                             "ts": body.get("ts")})
         cmd["result"] = body.get("result")
+        if isinstance(body.get("report"), dict):  # the doctor's: the terminal's last report
+            term.doctor = {"req_id": req_id, "ts": body.get("ts"), "report": body["report"]}
         self._emit("cmd_ack", term.id, {"req_id": req_id, **body})
 
     def record_command(self, terminal_id: str, command: dict) -> None:

@@ -29,6 +29,7 @@ class Terminal:
     outbox_trend: deque = field(default_factory=lambda: deque(maxlen=OUTBOX_GROWING_REPORTS))
     events: deque = field(default_factory=lambda: deque(maxlen=50))
     commands: dict[str, dict] = field(default_factory=dict)
+    doctor: dict = field(default_factory=dict)  # the last doctor report: req_id, ts, report
     changed: int = 0
 
     def summary(self) -> dict[str, Any]:
@@ -55,9 +56,10 @@ class Terminal:
         """The summary plus compartments, recent events and commands with their acks."""
         return {**self.summary(), "compartment_grid": [
             {"id": k, **v} for k, v in sorted(self.compartments.items())],
-            "events": list(self.events)[::-1], "commands": list(self.commands.values())[::-1]}
+            "events": list(self.events)[::-1], "commands": list(self.commands.values())[::-1],
+            "doctor": self.doctor}
 
     def snapshot(self) -> dict[str, Any]:
         """The summary plus what a restart needs to restore (raw health, birth, grid)."""
         return {**self.summary(), "last_health": self.last_health, "health": self.health,
-                "birth": self.birth, "compartments": self.compartments}
+                "birth": self.birth, "compartments": self.compartments, "doctor": self.doctor}

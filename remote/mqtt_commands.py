@@ -21,11 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from remote.command_token import TokenError, open_command_token
 
-COMMANDS = ("open", "disable", "enable", "rebirth", "sync", "snapshot")
+COMMANDS = ("open", "disable", "enable", "rebirth", "sync", "snapshot", "doctor")
 COMPARTMENT_COMMANDS = frozenset({"open", "disable", "enable"})
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"snapshot"}),
-    "operator": frozenset({"snapshot", "sync", "rebirth"}),
+    "operator": frozenset({"snapshot", "sync", "rebirth"}),  # doctor: technicians and above
     "technician": frozenset(COMMANDS),
     "supervisor": frozenset(COMMANDS),
     "admin": frozenset(COMMANDS),

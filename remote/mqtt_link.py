@@ -191,10 +191,12 @@ class MqttLink:
         return True
 
     def publish_cmd_ack(self, req_id: str, result: str, reason: str = "",
-                        earlier: Mapping[str, str] | None = None) -> None:
+                        earlier: Mapping[str, str] | None = None,
+                        report: Mapping[str, Any] | None = None) -> None:
         """Answer command `req_id` (QoS 1, not retained); `earlier`: a repeat's first answer."""
         self._publish_json(self.topics.cmd_ack(req_id),
-                           mt.cmd_ack_body(req_id, result, reason, earlier), qos=1, retain=False)
+                           mt.cmd_ack_body(req_id, result, reason, earlier, report), qos=1,
+                           retain=False)
 
     def rebirth(self) -> None:
         """Publish `birth` again (the `rebirth` command)."""

@@ -203,14 +203,18 @@ def event_body(event_id: str, kind: str, *, compartment: str | None = None,
 
 
 def cmd_ack_body(req_id: str, result: str, reason: str = "",
-                 earlier: Mapping[str, str] | None = None) -> dict[str, Any]:
+                 earlier: Mapping[str, str] | None = None,
+                 report: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The answer to command `req_id`: accepted, done, rejected or failed.
 
-    A repeated `req_id` is rejected as `replayed`, with the first answer in `earlier`.
+    A repeated `req_id` is rejected as `replayed`, with the first answer in `earlier`; the
+    `doctor` command's `done` carries its `report` (`kiosk doctor --json`, a few KB).
     """
     if result not in ACK_RESULTS:
         raise ValueError(f"unknown ack result: {result!r}")
     body: dict[str, Any] = {"req_id": req_id, "result": result, "reason": reason}
     if earlier is not None:
         body["earlier"] = {"result": earlier["result"], "reason": earlier.get("reason", "")}
+    if report is not None:
+        body["report"] = dict(report)
     return body

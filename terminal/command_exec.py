@@ -8,7 +8,8 @@ locker's hash chain with the operator, answers `accepted`, does it, and answers 
 
 open -> the controller's staff open with the operator as actor; disable/enable ->
 `set_enabled`; rebirth -> birth and the retained state again; sync -> every compartment and
-`alarm/active` from fresh state; snapshot -> a health report and every compartment now.
+`alarm/active` from fresh state; snapshot -> a health report and every compartment now;
+doctor -> the in-process checks (`terminal.doctor_live`), whose report rides in the `done` ack.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -35,7 +36,7 @@ class AckSink(Protocol):
     """What the runner answers and republishes through (an `MqttLink`)."""
 
     def publish_cmd_ack(self, req_id: str, result: str, reason: str = "",  # noqa: D102
-                        earlier: Any = None) -> None: ...
+                        earlier: Any = None, report: Any = None) -> None: ...
 
     def rebirth(self) -> None: ...  # noqa: D102
 
@@ -50,6 +51,7 @@ class CommandRunner:
     def __init__(self, link: AckSink, verifier: CommandVerifier, ledger: CommandLedger,
                  controller: Any, *, publish_compartments: Callable[[], Any],
                  report_health: Callable[[], Any],
+                 doctor: Callable[[], Mapping[str, Any]] | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
         self._link = link
         self._verifier = verifier
@@ -57,6 +59,7 @@ class CommandRunner:
         self._controller = controller
         self._publish_compartments = publish_compartments
         self._report_health = report_health
+        self._doctor = doctor
         self._clock = clock or (lambda: datetime.now(UTC))
         self._queue: queue.Queue[tuple[str, bytes, bool] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="mqtt-commands", daemon=True)
@@ -95,14 +98,18 @@ class CommandRunner:
             return "rejected"
         self._audit(verdict, "remote_cmd.accepted")
         self._ack(req_id, "accepted")
+        report: Mapping[str, Any] | None = None
         try:
-            result, reason = self._execute(verdict)
+            if verdict.command == "doctor":
+                result, reason, report = self._run_doctor()
+            else:
+                result, reason = self._execute(verdict)
         except Exception as err:  # the command failed; the terminal carries on
             log.exception("remote command %s (%s) failed", req_id, verdict.command)
             result, reason = "failed", f"error: {err.__class__.__name__}"
         self._ledger.finish(req_id, result, reason)
         self._audit(verdict, f"remote_cmd.{result}", reason=reason)
-        self._ack(req_id, result, reason)
+        self._ack(req_id, result, reason, report=report)
         return result
 
     # -- internals ----------------------------------------------------------------------------
@@ -116,6 +123,14 @@ class CommandRunner:
                 self.handle(*item)
             except Exception:  # e.g. the ledger's disk: log, answer nothing, keep serving
                 log.exception("remote command %s not processed", item[0])
+
+    def _run_doctor(self) -> tuple[str, str, Mapping[str, Any] | None]:
+        """The checks run here, on the command thread (never Kivy's); each probe has a limit."""
+        if self._doctor is None:
+            return "failed", "unsupported", None
+        report = self._doctor()
+        failed = (report.get("counts") or {}).get("fail", 0)
+        return "done", f"{failed} check(s) failed" if failed else "all checks passed", report
 
     def _execute(self, cmd: Command) -> tuple[str, str]:
         ctl = self._controller
@@ -153,9 +168,13 @@ class CommandRunner:
                                       via="mqtt", **extra, **detail)
 
     def _ack(self, req_id: str, result: str, reason: str = "",
-             earlier: dict[str, str] | None = None) -> None:
+             earlier: dict[str, str] | None = None,
+             report: Mapping[str, Any] | None = None) -> None:
         try:
-            self._link.publish_cmd_ack(req_id, result, reason, earlier)
+            if report is None:
+                self._link.publish_cmd_ack(req_id, result, reason, earlier)
+            else:
+                self._link.publish_cmd_ack(req_id, result, reason, earlier, report=report)
         except ValueError:  # a req_id that cannot be a topic level gets no answer
             log.warning("no ack possible for command %r", req_id[:64])
 

@@ -27,12 +27,13 @@ from remote.mqtt_link import MqttLink, MqttSettings
 from remote.mqtt_topics import birth_body, compartment_body
 from terminal.command_exec import CommandRunner
 from terminal.config import Config
+from terminal.doctor_live import LiveDoctor
 
 log = logging.getLogger(__name__)
 
 CAPABILITIES = ("pickup_code", "pickup_receipt", "id_card", "deposit", "maintenance", "events")
 COMMAND_CAPABILITIES = ("cmd:open", "cmd:disable", "cmd:enable", "cmd:rebirth", "cmd:sync",
-                        "cmd:snapshot")
+                        "cmd:snapshot", "cmd:doctor")
 
 
 class CompartmentWatch:
@@ -94,6 +95,7 @@ class MqttRuntime:
     audit: AuditReader
     commands: CommandRunner | None = None
     ledger: CommandLedger | None = None
+    doctor: LiveDoctor | None = None  # the app attaches its devices: `doctor.devices = ...`
 
     def close(self) -> None:
         """Stop the threads, then the link (which publishes `offline` first)."""
@@ -192,9 +194,11 @@ def start_mqtt(cfg: Config, controller: Any, bus: Any, *, platform: Any = None,
         verifier = CommandVerifier(_command_keys(cfg), cfg.terminal.id,
                                    leeway_s=cfg.mqtt.command_leeway_s,
                                    max_ttl_s=cfg.mqtt.command_max_ttl_s)
+        runtime.doctor = LiveDoctor(cfg, bus, link)
         runtime.commands = CommandRunner(link, verifier, runtime.ledger, controller,
                                          publish_compartments=compartments.publish_all,
-                                         report_health=health.report_once)
+                                         report_health=health.report_once,
+                                         doctor=runtime.doctor.report)
         runtime.commands.start()
         link.set_command_handler(runtime.commands.submit)
     link.start()
