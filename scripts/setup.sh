@@ -17,6 +17,7 @@ DEBS=(
   espeak-ng                                      # voice prompts in elderly mode (Mandarin)
   chromium chromium-driver                       # the fleet dashboard's browser tests
   postgresql                                     # the centre's store on PostgreSQL (tests start their own)
+  systemd                                        # systemd-analyze verifies the units in deploy/
 )
 missing=()
 for pkg in "${DEBS[@]}"; do

@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from terminal import texts, voice_texts
 from terminal.app_idle import IdleReset
+from terminal.app_lockdown import Lockdown
 from terminal.app_text import TextHelpers
 from terminal.background import Background
 from terminal.config import Config
@@ -36,7 +37,7 @@ STATUS_REFRESH_S = 2.0
 HOME = "home"
 
 
-class KioskApp(TextHelpers, IdleReset, App):
+class KioskApp(TextHelpers, IdleReset, Lockdown, App):
     """The terminal; `open_locker` and `open_devices` run on the worker at start."""
 
     scale = NumericProperty(1.0)
@@ -101,6 +102,7 @@ class KioskApp(TextHelpers, IdleReset, App):
         sm.bind(current=self._screen_shown)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(self._idle_check, 0.5)
+        self.start_lockdown()  # no exit but maintenance; the systemd watchdog
         self.background.submit(self._open_all, self._opened)
         return sm
 
@@ -122,6 +124,7 @@ class KioskApp(TextHelpers, IdleReset, App):
 
     def on_stop(self) -> None:
         """Release the locker (bus, store) and the peripherals when the window closes."""
+        self.stopping()
         if self.pickup_flow is not None:
             self.pickup_flow.cancel_card()
         self.waits.shutdown(wait=True)
@@ -139,8 +142,13 @@ class KioskApp(TextHelpers, IdleReset, App):
         if runtime is None:
             self.locker_up = False
             log.error("locker out of service: %s", locker_error)
+            self.notifier.status("serving guides; locker out of service")
             return
+        self.notifier.status("serving; locker open")
         self.runtime = runtime
+        mqtt = getattr(runtime, "mqtt", None)
+        if mqtt is not None and mqtt.doctor is not None:
+            mqtt.doctor.devices = devices  # the remote doctor reports on the peripherals in use
         Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_REFRESH_S)
         self.refresh_status()
         # Everything built so far lives as long as the app: keep the collector from walking it

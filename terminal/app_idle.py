@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from locker.audit import staff_actor
 from terminal import voice_texts
 from terminal.idle import IdlePhase
 from terminal.screens.idle_overlay import IdleOverlay
@@ -16,9 +17,10 @@ HOME = "home"
 
 
 class IdleReset:
-    """Needs `idle` (IdleWatch), `root` (ScreenManager), `_overlay`, `pickup_flow`, `say`."""
+    """Needs `idle`, `root`, `_overlay`, `pickup_flow`, `say`, `background` (and `staff_flow`)."""
 
     idle: Any
+    background: Any
     root: Any
     pickup_flow: Any
     _overlay: IdleOverlay | None
@@ -42,7 +44,18 @@ class IdleReset:
                 self.say(voice_texts.IDLE)
             self._overlay.seconds = state.seconds_left
         else:
+            self._audit_staff_idle()
             self.go_home()
+
+    def _audit_staff_idle(self) -> None:
+        """A staff member walked away (maintenance too): audit why the sign-out that follows."""
+        flow = getattr(self, "staff_flow", None)
+        session = flow.session if flow is not None else None
+        if session is None or flow.controller is None:
+            return
+        record, screen = flow.controller.record_audit, self.root.current
+        self.background.submit(lambda: record(staff_actor(session.staff_id), "staff.idle_reset",
+                                              None, screen=screen), lambda _r, _e: None)
 
     def _hide_overlay(self) -> None:
         if self._overlay is not None:

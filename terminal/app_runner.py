@@ -39,11 +39,12 @@ def prepare_kivy(cfg: Config) -> None:
 
 
 def run_terminal(cfg: Config) -> int:
-    """Run the terminal until its window closes."""
+    """Run the terminal until a technician exits it (or SIGTERM); the exit status."""
     prepare_kivy(cfg)
     from terminal.app import KioskApp
     from terminal.composition import open_locker
     from terminal.devices import open_devices
 
-    KioskApp(cfg, open_locker, open_devices).run()
-    return 0
+    app = KioskApp(cfg, open_locker, open_devices)
+    app.run()
+    return app.exit_status  # 10 after "exit the app" in maintenance (the unit stays down)

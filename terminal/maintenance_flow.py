@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hardware.lock_board import BusStats
+from locker.audit import staff_actor
 from locker.audit_view import AuditEntry, recent_audit
 from locker.models import Alarm, CompartmentState, Outcome
 from locker.reports import CompartmentStatus, LockerStatus
@@ -178,6 +179,18 @@ class MaintenanceFlow:
         which = f" ({', '.join(report.jammed)})" if report.jammed else ""
         return notice(ST.TEST_DONE, good=not report.jammed, ok=ok, jammed=len(report.jammed),
                       which=which, skipped=len(report.skipped))
+
+    def exit_app(self) -> Notice | None:
+        """Record the technician's "exit the app" (audited) and sign out; None when allowed."""
+        try:
+            staff_id = self.controller.staff_auth.authorise(self._session(),
+                                                            Permission.MAINTENANCE)
+            self.controller.record_audit(staff_actor(staff_id), "terminal.exit", None,
+                                         via="maintenance")
+        except Exception as err:
+            return refusal(err)
+        self.staff.sign_out()
+        return None
 
     def _session(self) -> StaffSession:
         session = self.staff.session

@@ -9,6 +9,7 @@ Deposit and retrieval are in terminal/staff_items_flow.py; no Kivy import here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -82,11 +83,12 @@ class StaffFlow:
         session = self.session
         return session is not None and session.may(permission)
 
-    def sign_in(self, badge: str, pin: str) -> Notice | None:
+    def sign_in(self, badge: str, pin: str, need: Permission | None = None) -> Notice | None:
         """Check badge and PIN (argon2: slow, run on the worker); None when signed in.
 
         Wrong PINs count towards the lock-out; the Notice says which refusal it was and,
-        once locked out, for how many minutes.
+        once locked out, for how many minutes. With `need` (the technicians' hidden entry),
+        a role without it is refused (audited) and signed out again at once.
         """
         badge, pin = (badge or "").strip()[:MAX_BADGE], (pin or "").strip()[:MAX_PIN]
         if self.controller is None:
@@ -97,6 +99,11 @@ class StaffFlow:
             session = self.controller.staff_auth.sign_in(badge, pin)
         except SignInRefused as err:
             return Notice(err.message_zh, err.message_en)
+        if need is not None and not session.may(need):
+            with contextlib.suppress(StaffNotAllowed):
+                self.controller.staff_auth.authorise(session, need)  # audits staff.denied
+            self.controller.staff_auth.sign_out(session)
+            return notice(ST.TECH_ONLY)
         with self._lock:
             previous, self._session = self._session, session
         if previous is not None and previous.token != session.token:

@@ -28,6 +28,8 @@ SIGN_OUT = ("退出登录", "Sign out")
 MENU = ("返回菜单", "Back to menu")
 SESSION_ENDED = ("登录已过期或权限不足，请重新登录",
                  "Your session ended or this is not permitted; please sign in again")
+TECH_SIGNIN_TITLE = ("技术人员登录（维护）", "Technician sign-in (maintenance)")
+TECH_ONLY = ("此入口仅限技术人员进入维护模式", "This entry is for technicians (maintenance) only")
 
 # -- deposit ------------------------------------------------------------------------------
 DEPOSIT_TITLE = ("存件", "Deposit")
@@ -93,6 +95,8 @@ DISABLE = ("停用", "Disable")
 DOOR_TEST = ("门测试", "Door test")
 DOOR_TESTING = ("正在逐个开门测试，请稍候…", "Testing every empty door in turn…")
 EXIT = ("退出维护", "Exit")
+QUIT_APP = ("退出程序", "Exit the app")
+QUIT_CONFIRM = ("再按一次退出程序", "Tap again to exit the app")
 OPENED_ONE = ("{c} 号格口已打开（维护）", "Compartment {c} opened (maintenance).")
 ENABLED = ("{c} 号格口已启用", "Compartment {c} is back in service.")
 DISABLED = ("{c} 号格口已停用", "Compartment {c} is out of service.")

@@ -1,4 +1,8 @@
-"""Home: big service tiles, language, elderly mode, call for help, a quiet staff entry."""
+"""Home: big service tiles, language, elderly mode, call for help, a quiet staff entry.
+
+Technicians have a hidden entry too: five taps within 3 s on the invisible top-left corner
+open the sign-in that leads straight to maintenance (terminal/tap_burst.py).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,35 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 
 from terminal.screens.common import load_kv
+from terminal.tap_burst import TapBurst
 
 load_kv(__file__)
 log = logging.getLogger(__name__)
 HELP_SHOWN_S = 20.0
+
+
+class HiddenCorner(Widget):
+    """Draws nothing; dispatches `on_burst` when its taps make a burst."""
+
+    __events__ = ("on_burst",)
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)
+        self.burst = TapBurst()
+
+    def on_touch_down(self, touch: object) -> bool:
+        """A tap inside the corner counts (and goes no further); others pass through."""
+        if not self.collide_point(*touch.pos):  # type: ignore[attr-defined]
+            return False
+        if self.burst.tap():
+            self.dispatch("on_burst")
+        return True
+
+    def on_burst(self) -> None:
+        """Bound in home.kv."""
 
 
 class HomeScreen(Screen):
@@ -33,10 +60,23 @@ class HomeScreen(Screen):
                 self.manager.get_screen("guides").mode = "declare"
                 self.manager.current = "guides"
             return
+        if name == "staff_signin" and self.manager.has_screen(name):
+            self.manager.get_screen(name).purpose = ""
         if name == "guides" and self.manager.has_screen("guides"):
             self.manager.get_screen("guides").mode = "guide"
         if self.manager.has_screen(name):
             self.manager.current = name
+
+    def technician_entry(self) -> None:
+        """The hidden entry: the sign-in whose success opens maintenance (technicians only)."""
+        if self.manager.has_screen("staff_signin"):
+            log.info("technician entry opened on Home")
+            self.manager.get_screen("staff_signin").purpose = "maintenance"
+            self.manager.current = "staff_signin"
+
+    def on_leave(self, *_args: object) -> None:
+        """Taps before leaving Home do not count towards the next burst."""
+        self.ids.corner.burst.reset()
 
     def call_help(self) -> None:
         """Ask for staff: an alarm-free event for the centre, and a visible confirmation."""

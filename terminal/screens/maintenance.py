@@ -4,7 +4,9 @@ Tap a cell to select it; open it, enable or disable it, or run the door test ove
 enabled empty compartment. The panel shows boards, bus statistics, connectivity, alarms,
 open tasks and the recent audit log, refreshed every few seconds while the screen shows.
 Every action goes through the controller with the signed-in session (allowed by role,
-audited). Logic is in terminal/maintenance_flow.py and terminal/maintenance_panel.py.
+audited). "Exit the app" (tapped twice) is the only way to close the terminal; it stays
+awake during the door test, and otherwise idles back to Home (signed out) as usual.
+Logic is in terminal/maintenance_flow.py and terminal/maintenance_panel.py.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from terminal.texts import escape
 load_kv(__file__)
 
 REFRESH_S = 3.0
+QUIT_ARMED_S = 5.0  # the second tap of "exit the app" must come within this
 
 
 class MaintenanceScreen(StaffScreen):
@@ -37,6 +40,7 @@ class MaintenanceScreen(StaffScreen):
     testing = BooleanProperty(False)
     note = ListProperty(["", ""])
     note_good = BooleanProperty(False)
+    quit_armed = BooleanProperty(False)
 
     _flow: MaintenanceFlow | None = None
     _tick: Any = None
@@ -120,6 +124,29 @@ class MaintenanceScreen(StaffScreen):
             self.note, self.note_good = list(outcome.pair()), outcome.good
         self.refresh()
 
+    def on_testing(self, _screen: Any, testing: bool) -> None:
+        """No idle reset while the door test sweeps (the technician watches the doors)."""
+        self.keep_awake = testing
+
+    def quit_app(self) -> None:
+        """First tap: arm; second tap within 5 s: audit, sign out, close the app for good."""
+        flow = self._flow
+        if self.busy or flow is None:
+            return
+        if not self.quit_armed:
+            self.quit_armed = True
+            Clock.schedule_once(lambda _dt: setattr(self, "quit_armed", False), QUIT_ARMED_S)
+            return
+        self.busy, self.quit_armed = True, False
+        self.app.background.submit(flow.exit_app, self._quit_recorded)
+
+    def _quit_recorded(self, refused: Any, error: BaseException | None) -> None:
+        self.busy = False
+        if error is None and refused is None:
+            self.app.exit_from_maintenance()
+            return
+        self.note, self.note_good = list(refused.pair() if refused else ST.SESSION_ENDED), False
+
     def leave(self) -> None:
         """Exit maintenance: back to the staff menu."""
         self.selected = ""
@@ -130,4 +157,4 @@ class MaintenanceScreen(StaffScreen):
         self.on_leave()
         self._flow = None
         self.cells, self.note, self.snapshot = [], ["", ""], None
-        self.selected, self.busy, self.testing = "", False, False
+        self.selected, self.busy, self.testing, self.quit_armed = "", False, False, False

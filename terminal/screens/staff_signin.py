@@ -3,7 +3,8 @@
 One keypad edits whichever field is selected; a scanned badge fills the badge field and moves
 on to the PIN. The PIN is never shown (dots) and is dropped from the screen as soon as it is
 handed to the flow; refusals (wrong PIN, unknown badge, locked out for N minutes) are shown
-here in words.
+here in words. With `purpose` "maintenance" (the technicians' hidden entry on Home) only a
+role with the maintenance right gets in, and goes straight to maintenance.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
+from locker.staff_roles import Permission
 from terminal import staff_texts as ST
 from terminal.screens import keyboard  # noqa: F401  (registers NumericKeypad for the kv)
 from terminal.screens.common import load_kv
@@ -38,6 +40,7 @@ class StaffSigninScreen(StaffScreen):
     scanned = BooleanProperty(False)
     busy = BooleanProperty(False)
     error = ListProperty(["", ""])
+    purpose = StringProperty("")  # "maintenance": the hidden entry; "": the staff menu
 
     @staticmethod
     def masked(badge: str) -> str:
@@ -85,7 +88,8 @@ class StaffSigninScreen(StaffScreen):
         self.busy = True
         self.error = ["", ""]
         flow = self.flow
-        self.app.background.submit(lambda: flow.sign_in(badge, pin), self._signed_in)
+        need = Permission.MAINTENANCE if self.purpose == "maintenance" else None
+        self.app.background.submit(lambda: flow.sign_in(badge, pin, need), self._signed_in)
 
     def _signed_in(self, refused: Any, error: BaseException | None) -> None:
         self.busy = False
@@ -97,7 +101,7 @@ class StaffSigninScreen(StaffScreen):
             self.error = list(refused.pair())
         else:
             self.badge, self.scanned = "", False
-            self.app.go(MENU)
+            self.app.go("maintenance" if self.purpose == "maintenance" else MENU)
             return
         self.select("pin")
 
@@ -105,6 +109,11 @@ class StaffSigninScreen(StaffScreen):
     def error_text(self) -> str:
         """The refusal as shown (for tests)."""
         return self.ids.error.text
+
+    def wipe(self) -> None:
+        """Idle reset or home: the next sign-in is an ordinary one again."""
+        super().wipe()
+        self.purpose = ""
 
     def forget(self) -> None:
         """No badge, PIN or refusal survives."""
