@@ -21,11 +21,19 @@ from sqlalchemy.exc import IntegrityError
 
 from centre import case_flow
 from centre.case_flow import CaseRecord, FlowRefused, Notice
+from centre.platform_limits import PageLimits, PageRefused, check_pages
+from centre.platform_pages import keep_pages
 from centre.platform_store import PlatformStore, delivery_receipts, evaluations, messages
 from remote.case_events import EventRefused, redact
 from remote.local_catalogue import normalise_id_number
 from remote.local_store import stamp
-from remote.platform_models import CaseProgress, DeliveryReceipt, LockerAssignment, OutboundMessage
+from remote.platform_models import (
+    CaseProgress,
+    DeliveryReceipt,
+    LockerAssignment,
+    MessageKind,
+    OutboundMessage,
+)
 from remote.wire import from_json, to_json
 
 _LAST6 = re.compile(r"^\d{5}[\dX]$")
@@ -41,10 +49,11 @@ class Answer(Exception):
 
 
 class CentrePlatform:
-    """The platform's behaviour; `store` holds the state."""
+    """The platform's behaviour; `store` holds the state, `pages` limits declaration images."""
 
-    def __init__(self, store: PlatformStore) -> None:
+    def __init__(self, store: PlatformStore, pages: PageLimits | None = None) -> None:
         self.store = store
+        self.pages = pages or PageLimits()
 
     def progress(self, case_no: str, id_number: str | None, id_last6: str | None) -> CaseProgress:
         """The case's progress if the proof is its applicant's or named proxy's (else 403)."""
@@ -67,6 +76,11 @@ class CentrePlatform:
         if not any(ok):
             raise Answer(403, "identity_mismatch")
         return rec.progress
+
+    def case_exists(self, case_no: str) -> bool:
+        """True if the platform has a case with that number."""
+        with self.store.engine.connect() as conn:
+            return self.store.case(conn, case_no) is not None
 
     def assignment(self, case_no: str) -> LockerAssignment:
         """Who may collect the result of a case ready for the locker (409 with why not)."""
@@ -95,35 +109,50 @@ class CentrePlatform:
         the others fail on the constraint, roll back and compare digests with the stored row.
         """
         content = self._digest(message)
-        for _attempt in range(3):
-            if self._seen(message.key, content):
-                return False
-            try:
-                self._apply(message, terminal_id, content)
-            except IntegrityError:
-                continue  # another writer got there first (the key, or the case it creates)
-            return True
-        if self._seen(message.key, content):
+        if self._seen(message.key, content, terminal_id):
             return False
+        kinds = self._page_kinds(message)  # after _seen: a repeat is acknowledged regardless
+        for _attempt in range(3):
+            try:
+                self._apply(message, terminal_id, content, kinds)
+            except IntegrityError:  # another writer got there first (the key, or the case)
+                if self._seen(message.key, content, terminal_id):
+                    return False
+                continue
+            return True
         raise Answer(409, "conflict")
 
-    def _seen(self, key: str, content: str) -> bool:
-        """True if the key is stored with this content; 409 if with other content."""
+    def _page_kinds(self, message: OutboundMessage) -> list[str]:
+        """A declaration's page types if its pages may be kept (413 or 422 if not)."""
+        if message.kind is not MessageKind.DECLARATION:
+            return []
+        try:
+            return check_pages(message.attachments, self.pages)
+        except PageRefused as err:
+            raise Answer(err.status, err.code) from None
+
+    def _seen(self, key: str, content: str, terminal_id: str) -> bool:
+        """True if the key is stored with this content (409: other content; 403: not yours)."""
         with self.store.engine.connect() as conn:
-            seen = conn.execute(select(messages.c.content).where(messages.c.key == key)).first()
+            seen = conn.execute(select(messages.c.content, messages.c.terminal_id)
+                                .where(messages.c.key == key)).first()
         if seen is None:
             return False
+        if seen[1] != terminal_id:
+            raise Answer(403, "wrong_terminal")
         if not hmac.compare_digest(seen[0], content):
             raise Answer(409, "key_conflict")
         return True
 
-    def _apply(self, message: OutboundMessage, terminal_id: str, content: str) -> None:
+    def _apply(self, message: OutboundMessage, terminal_id: str, content: str,
+               kinds: list[str]) -> None:
         with self.store.write() as conn:
             conn.execute(insert(messages).values(  # first: claims the key (IntegrityError)
                 key=message.key, terminal_id=terminal_id, kind=message.kind.value,
                 case_no=message.case_no, attachments=len(message.attachments), content=content,
                 body=json.dumps(redact(to_json(message.body)), ensure_ascii=False),
-                created_at=stamp(message.created_at), received_at=stamp(self.store.clock())))
+                created_at=stamp(message.created_at), received_at=stamp(self.store.clock()),
+                pages=len(kinds)))
             rec = (self.store.case(conn, message.case_no, for_update=True)
                    if message.case_no else None)
             code = (message.body.get("item_code") if message.kind.value == "declaration"
@@ -135,6 +164,9 @@ class CentrePlatform:
                 raise Answer(422, err.code) from None
             if outcome.case is not None:
                 self.store.put_case(conn, outcome.case)
+            if kinds:  # a new declaration's case exists now: its pages
+                keep_pages(conn, self.store, message.case_no, message.key,
+                           message.attachments, kinds)
             if outcome.receipt is not None:
                 conn.execute(insert(delivery_receipts).values(
                     case_no=message.case_no, message_key=message.key,

@@ -1,14 +1,16 @@
 """The reference platform's database (SQLAlchemy Core): SQLite by default, PostgreSQL by URL.
 
-Tables: guides, cases (progress with its timeline as JSON), messages by key, delivery
-receipts, evaluations, notices. Identities are kept as keyed hashes (HMAC-SHA256 under a key
-derived from the server's identity secret, never in the repository) for the progress check;
-the raw name, ID number and phone a courier's deposit needs are sealed (AES-256-GCM, bound to
-the case number) and opened only to answer a locker assignment. Raw ID numbers are never
-stored in the clear or logged. Case steps and messages run in one transaction each (serialised
-within a process by a lock); across processes a message key is applied once by the unique
-constraint on `messages.key`, and a case's row is locked (SELECT … FOR UPDATE on PostgreSQL)
-while a step or a message changes it.
+Tables (`centre.platform_schema`, brought to the newest version at start by
+`centre.platform_migrations`): guides, cases (progress with its timeline as JSON), messages by
+key, delivery receipts, evaluations, notices, declaration pages (sealed images). Identities
+are kept as keyed hashes (HMAC-SHA256 under a key derived from the server's identity secret,
+never in the repository) for the progress check; the raw name, ID number and phone a
+courier's deposit needs are sealed (AES-256-GCM, bound to the case number) and opened only to
+answer a locker assignment. Raw ID numbers are never stored in the clear or logged. Case
+steps and messages run in one transaction each (serialised within a process by a lock);
+across processes a message key is applied once by the unique constraint on `messages.key`,
+and a case's row is locked (SELECT … FOR UPDATE on PostgreSQL) while a step or a message
+changes it.
 """
 
 from __future__ import annotations
@@ -23,25 +25,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, create_engine, event, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from centre.case_flow import CaseRecord, Notice
+from centre.platform_migrations import SchemaChange, migrate
+from centre.platform_schema import (  # noqa: F401 - the tables, also imported from here
+    cases,
+    delivery_receipts,
+    evaluations,
+    guides,
+    messages,
+    meta,
+    metadata,
+    notices,
+)
 from locker.sealing import Sealer, derive_key
 from remote.local_catalogue import (
     Person,
@@ -55,45 +54,6 @@ from remote.platform_models import CaseProgress, Guide
 from remote.wire import from_json, to_json
 
 SCHEMES = ("sqlite", "postgresql")
-metadata = MetaData()
-meta = Table("meta", metadata, Column("key", String(64), primary_key=True),
-             Column("value", Text, nullable=False))
-guides = Table("guides", metadata, Column("item_code", String(64), primary_key=True),
-               Column("position", Integer, nullable=False), Column("body", Text, nullable=False),
-               Column("digest", String(64), nullable=False),
-               Column("updated_at", String(32), nullable=False, index=True))
-cases = Table("cases", metadata, Column("case_no", String(64), primary_key=True),
-              Column("state", String(20), nullable=False, index=True),
-              Column("progress", Text, nullable=False),  # CaseProgress, wire JSON
-              Column("id_hash", String(64), nullable=False),
-              Column("last6_hash", String(64), nullable=False),
-              Column("proxy_id_hash", String(64)), Column("proxy_last6_hash", String(64)),
-              Column("sealed_people", LargeBinary), Column("size_hint", String(2), nullable=False),
-              Column("source", String(250), nullable=False),
-              Column("updated_at", String(32), nullable=False))
-messages = Table("messages", metadata, Column("seq", Integer, primary_key=True, autoincrement=True),
-                 Column("key", String(200), nullable=False, unique=True),
-                 Column("terminal_id", String(64), nullable=False),
-                 Column("kind", String(20), nullable=False),
-                 Column("case_no", String(64), nullable=False, index=True),
-                 Column("body", Text, nullable=False),  # ID numbers dropped, names masked
-                 Column("attachments", Integer, nullable=False),
-                 Column("content", String(64), nullable=False),  # keyed digest: repeats match
-                 Column("created_at", String(32), nullable=False),
-                 Column("received_at", String(32), nullable=False))
-delivery_receipts = Table("delivery_receipts", metadata,
-                          Column("case_no", String(64), primary_key=True),
-                          Column("message_key", String(200), nullable=False),
-                          Column("body", Text, nullable=False))
-evaluations = Table("evaluations", metadata, Column("key", String(200), primary_key=True),
-                    Column("case_no", String(64), nullable=False, index=True),
-                    Column("level", Integer, nullable=False),
-                    Column("comment", Text, nullable=False),
-                    Column("at", String(32), nullable=False))
-notices = Table("notices", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
-                Column("case_no", String(64), nullable=False, index=True),
-                Column("kind", String(20), nullable=False), Column("text", Text, nullable=False),
-                Column("token", Text), Column("at", String(32), nullable=False))
 
 
 def check_url(url: str) -> str:
@@ -124,10 +84,11 @@ class PlatformStore:
                                     hide_parameters=True)  # no row values in error messages
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self.schema: SchemaChange = migrate(url)  # before the first use of a table
         self.clock = clock
         self._hash_key = derive_key(id_secret, b"centre id-hash v1")
         self._sealer = Sealer(id_secret, b"centre identity v1")
+        self._page_sealer = Sealer(id_secret, b"centre page v1")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -158,6 +119,18 @@ class PlatformStore:
     def content_digest(self, canonical: bytes) -> str:
         """A keyed digest of a message's whole content: a repeat must match it."""
         return hmac.new(self._hash_key, b"message\x00" + canonical, hashlib.sha256).hexdigest()
+
+    def page_digest(self, image: bytes) -> str:
+        """A keyed digest of a page image: its name in `page_images` (repeats stored once)."""
+        return hmac.new(self._hash_key, b"page\x00" + image, hashlib.sha256).hexdigest()
+
+    def seal_page(self, digest: str, image: bytes) -> bytes:
+        """A page image sealed at rest (AES-256-GCM), bound to its digest."""
+        return self._page_sealer.seal(image, digest.encode())
+
+    def open_page(self, digest: str, sealed: bytes) -> bytes:
+        """The page image sealed under `digest`."""
+        return self._page_sealer.open(sealed, digest.encode())
 
     def seal_people(self, case_no: str, applicant: Person,
                     proxy: Person | None) -> tuple[Identity, Identity | None, bytes]:

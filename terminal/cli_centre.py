@@ -2,7 +2,8 @@
 
 Secrets never come from argv or the repository: terminal tokens from KIOSK_CENTRE_TOKENS
 (`T1=token,T2=token`) or `--tokens-file` (a JSON object, terminal id → token); the identity
-secret (keys the ID hashes and seals) from KIOSK_CENTRE_ID_SECRET or `--id-secret-file`.
+secret (keys the ID hashes and seals) from KIOSK_CENTRE_ID_SECRET or `--id-secret-file`;
+the staff token of the clerk's routes (declaration pages) from KIOSK_CENTRE_STAFF_TOKEN.
 The database is `--db URL` or KIOSK_CENTRE_DB (SQLite by default, `postgresql+psycopg://...`
 accepted); receipt keys live in `--keys DIR` or KIOSK_CENTRE_KEYS.
 """
@@ -89,7 +90,12 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(f"--listen: expected HOST:PORT, not {args.listen!r}")
     tokens = _tokens(args)
     platform = _platform(args)
-    app = create_app(platform, tokens, _keys(args))
+    try:  # the clerk's routes (declaration pages) open only with a staff token
+        app = create_app(platform, tokens, _keys(args),
+                         staff_token=os.environ.get("KIOSK_CENTRE_STAFF_TOKEN") or None,
+                         max_body=int(args.max_body_mb * 1024 * 1024))
+    except ValueError as err:  # a token shared by two terminals, or a bad limit
+        raise CliError(f"centre serve: {err}") from err
     print(f"platform API on http://{args.listen}/v1", flush=True)
     uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="warning",
                 access_log=False, lifespan="off", ws="none")
@@ -164,6 +170,8 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p = centre.add_parser("serve", parents=[common, where], help="serve the platform API")
     p.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT")
     p.add_argument("--tokens-file", help="JSON terminal id → token (else KIOSK_CENTRE_TOKENS)")
+    p.add_argument("--max-body-mb", type=float, default=8.0,
+                   help="largest request body taken, MiB (a declaration with its pages)")
     p.set_defaults(handler=_serve)
     case = centre.add_parser("case", help="move a case on").add_subparsers(
         dest="step", required=True, parser_class=Parser)

@@ -22,14 +22,17 @@ from centre.platform_store import PlatformStore
 from centre.receipt_issuer import KeyRing
 from remote.platform_local import DEFAULT_CATALOGUE
 
-TOKEN = "centre-test-token-not-a-secret"
+TOKEN = "centre-test-token-not-a-secret"  # terminal T1's
+OTHER_TOKEN = "other-terminal-token"  # terminal T2's
+STAFF_TOKEN = "centre-staff-token-not-a-secret"  # the clerk's routes
 ID_SECRET = b"centre-test-identity-secret-0000"
 
 
 class CentreServer:
-    """A started server: `url`, `token`, `platform` (its state), `keys` (its key ring)."""
+    """A started server: `url`, `token` (terminal T1's), `platform` (its state), `keys`."""
 
-    def __init__(self, directory: Path, seed: bool = True, db_url: str | None = None) -> None:
+    def __init__(self, directory: Path, seed: bool = True, db_url: str | None = None,
+                 max_body: int | None = None) -> None:
         self.token = TOKEN
         self.db_url = db_url or f"sqlite:///{directory / 'platform.db'}"
         self.backend = self.db_url.split(":", 1)[0].split("+", 1)[0]  # sqlite | postgresql
@@ -38,7 +41,9 @@ class CentreServer:
             self.store.seed(DEFAULT_CATALOGUE)
         self.platform = CentrePlatform(self.store)
         self.keys = KeyRing(directory / "keys")
-        app = create_app(self.platform, {"T1": TOKEN, "T2": "other-terminal-token"}, self.keys)
+        limit = {"max_body": max_body} if max_body else {}
+        app = create_app(self.platform, {"T1": TOKEN, "T2": OTHER_TOKEN}, self.keys,
+                         staff_token=STAFF_TOKEN, **limit)
         self.down = False  # when True every request is answered 503 (an outage upstream)
         self.requests: list[tuple[str, str, int]] = []  # method, path, status
         with socket.socket() as s:

@@ -22,6 +22,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("KIOSK_CENTRE_TOKENS", "T1=cli-test-token,T2=other")
     monkeypatch.setenv("KIOSK_CENTRE_DB", f"sqlite:///{tmp_path / 'platform.db'}")
     monkeypatch.setenv("KIOSK_CENTRE_KEYS", str(tmp_path / "keys"))
+    monkeypatch.setenv("KIOSK_CENTRE_STAFF_TOKEN", "cli-test-staff-token")
     return tmp_path
 
 
@@ -60,8 +61,9 @@ def test_serve_answers_the_terminal(env):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "terminal.cli", "centre", "serve",
-                             "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=env)  # its log under tmp, not var/
+                             "--listen", f"127.0.0.1:{port}", "--max-body-mb", "0.05"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=env)  # its log under tmp, not var/
     headers = {"Authorization": "Bearer cli-test-token"}
     try:
         deadline = time.monotonic() + 20
@@ -78,6 +80,13 @@ def test_serve_answers_the_terminal(env):
         progress = requests.post(f"http://127.0.0.1:{port}/v1/cases/{CASE}/progress",
                                  json={"id_number": CASE_ID}, headers=headers, timeout=5)
         assert progress.json()["state"] == "correction"  # seeded on first start
+        too_big = requests.put(f"http://127.0.0.1:{port}/v1/messages/T1:evaluation:1",
+                               data=b"x" * 60000, headers=headers, timeout=5)
+        assert (too_big.status_code, too_big.json()) == (413, {"code": "too_large"})
+        pages = f"http://127.0.0.1:{port}/v1/cases/{CASE}/pages"
+        assert requests.get(pages, headers=headers, timeout=5).json() == {"code": "staff_only"}
+        staff = {"Authorization": "Bearer cli-test-staff-token"}
+        assert requests.get(pages, headers=staff, timeout=5).json()["pages"] == []
     finally:
         proc.terminate()
         proc.wait(10)

@@ -24,7 +24,7 @@ def test_a_day_long_outage_loses_nothing_and_sends_everything_once_in_order(
     platform = HttpPlatform(centre.url, centre.token, connect_timeout=1, read_timeout=5,
                             retries=0)
     clock = FakeClock(T0)
-    rig = make_rig(tmp_path, clock=clock)
+    rig = make_rig(tmp_path, clock=clock, terminal_id="T1")  # the terminal of the token
     outbox = rig.controller.outbox
     sender = OutboxSender(outbox, platform, clock.now)
     centre.down = True

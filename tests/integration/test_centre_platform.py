@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from centre import case_flow
 from centre.platform_service import Answer, CentrePlatform
 from centre.platform_store import PlatformStore
+from hardware.drivers.document_camera_sim import SimDocumentCamera
 from locker.receipt_keys import load_public_keys
 from locker.receipt_token import ReceiptKind, ReceiptRejected, ReceiptVerifier, RejectReason
 from remote.platform_http import HttpPlatform
@@ -158,7 +159,12 @@ def _declaration(centre, case_no: str) -> OutboundMessage:  # noqa: F811
     body = {"item_code": guide.item_code, "fields": fields, "id_number": fake_id(77),
             "applicant_name": "王小明"}
     return OutboundMessage(f"T1:declaration:{case_no}", MessageKind.DECLARATION, case_no, body,
-                           T0, (b"page-1",))
+                           T0, (_jpeg(),))
+
+
+def _jpeg() -> bytes:
+    """A captured page, as the terminal's (simulated) document camera makes it."""
+    return SimDocumentCamera().capture()
 
 
 def test_the_whole_life_of_a_case(tmp_path, centre, http):  # noqa: F811
@@ -182,7 +188,7 @@ def test_the_whole_life_of_a_case(tmp_path, centre, http):  # noqa: F811
     assert (who.applicant_id_number, who.phone, who.size_hint) == (fake_id(77), fake_phone(77),
                                                                    "L")
 
-    rig = make_rig(tmp_path)
+    rig = make_rig(tmp_path, terminal_id="T1")  # the terminal of the token
     dep = rig.controller.deposit(case_no=case_no, applicant_id_number=who.applicant_id_number,
                                  applicant_name=who.applicant_name, phone=who.phone,
                                  size="L", staff="S001")
@@ -273,7 +279,8 @@ def test_the_answers_match_the_openapi_schemas(centre, http):  # noqa: F811
 
 def _deposit_ready_case(tmp_path, platform, case_no: str):
     who = platform.locker_assignment(case_no)
-    rig = make_rig(tmp_path, clock=FakeClock(datetime.now(UTC)))  # receipts carry real time
+    rig = make_rig(tmp_path, clock=FakeClock(datetime.now(UTC)),  # receipts carry real time
+                   terminal_id="T1")
     dep = rig.controller.deposit(case_no=case_no, applicant_id_number=who.applicant_id_number,
                                  applicant_name=who.applicant_name, phone=who.phone,
                                  size=who.size_hint, staff="S001")

@@ -43,7 +43,10 @@ def test_the_routes_of_the_port_are_documented():
     routes = {(path, method) for path, ops in SPEC["paths"].items() for method in ops}
     assert routes == {("/v1/health", "get"), ("/v1/guides", "get"),
                       ("/v1/cases/{case_no}/progress", "post"), ("/v1/messages/{key}", "put"),
-                      ("/v1/cases/{case_no}/locker-assignment", "get"), ("/v1/keys", "get")}
+                      ("/v1/cases/{case_no}/locker-assignment", "get"), ("/v1/keys", "get"),
+                      # the clerk's (staff token), served by centre/ only: not the port's
+                      ("/v1/cases/{case_no}/pages", "get"),
+                      ("/v1/cases/{case_no}/pages/{position}", "get")}
     put = SPEC["paths"]["/v1/messages/{key}"]["put"]["responses"]
     assert {"200", "201", "409", "503"} <= set(put)
 
