@@ -1,9 +1,11 @@
 """The fleet dashboard: a Starlette app over the monitor's state, store and command sender.
 
-Pages: sign-in, the fleet (every terminal, its status, alarms with acknowledge, availability
-and alert plots) and one terminal (compartment grid, recent events, commands with their acks).
+Pages: sign-in, the fleet (a page of terminals, trouble first, with filters, search and the
+fleet's counts; alarms with acknowledge; availability and alert plots) and one terminal
+(compartment grid, recent events, commands with their acks).
 Pages render once and then follow `/events`, a Server-Sent Events stream that pushes the JSON
 the page draws from whenever the state changes: live without reload, and no websocket stack.
+The fleet page's stream sends its page once, then the counts and its changed rows only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from centre.dashboard_auth import COOKIE, LoginThrottle, Session, SessionSigner
+from centre.fleet_view import FILTERS, FleetQuery, PageFollower, build
 from centre.monitor_commands import ALLOWED, COMMANDS, CommandRefused, CommandSender
 from centre.monitor_state import FleetState
 from centre.monitor_store import MonitorStore
@@ -104,8 +107,9 @@ class Dashboard:
             "allowed": allowed, **ctx})
 
     async def fleet_page(self, request: Request) -> Response:
-        """Every terminal of the centre."""
-        return self._page(request, "fleet.html")
+        """A page of the centre's terminals; the URL carries filter, search and page."""
+        query = FleetQuery.from_params(request.query_params)
+        return self._page(request, "fleet.html", query=query, filters=FILTERS)
 
     async def terminal_page(self, request: Request) -> Response:
         """One terminal: compartment grid, events, commands."""
@@ -115,10 +119,17 @@ class Dashboard:
         return {**self.state.fleet_since(since), "samples": list(self.samples())}
 
     async def api_fleet(self, request: Request) -> Response:
-        """The fleet as JSON."""
+        """A page of the fleet and its counts as JSON (`?filter=&q=&page=&per_page=`).
+
+        `?all=1` gives every terminal, as before paging.
+        """
         if self._session(request) is None:
             return JSONResponse({"error": "sign in"}, status_code=401)
-        return JSONResponse(self._fleet_json())
+        if request.query_params.get("all") == "1":
+            return JSONResponse(self._fleet_json())
+        query = FleetQuery.from_params(request.query_params)
+        page = await asyncio.to_thread(build, self.state, query)
+        return JSONResponse({**page.to_json(), "samples": list(self.samples())})
 
     async def api_terminal(self, request: Request) -> Response:
         """One terminal as JSON."""
@@ -132,16 +143,23 @@ class Dashboard:
         if self._session(request) is None:
             return JSONResponse({"error": "sign in"}, status_code=401)
         tid = request.query_params.get("terminal")
+        follower = PageFollower(self.state, FleetQuery.from_params(request.query_params))
 
         async def stream() -> AsyncIterator[str]:
             seen = -1
             idle = 0.0
             while not self.stopping and not await request.is_disconnected():
                 version = self.state.version
+                data = None
+                if tid and version != seen:
+                    data = self.state.detail(tid)
+                elif not tid and version != seen:  # the fleet: its page, then changes
+                    data = await asyncio.to_thread(follower.next)  # O(fleet): off the loop
+                    if data is not None:
+                        data["samples"] = list(self.samples())
                 if version != seen:
-                    # the fleet page gets only what changed since its last message
-                    data = self.state.detail(tid) if tid else self._fleet_json(seen)
                     seen, idle = version, 0.0
+                if data is not None:
                     yield f"data: {json.dumps(data, default=str, ensure_ascii=False)}\n\n"
                 elif idle > 15:
                     idle = 0.0

@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = verbs.add_parser("bench", parents=[common], help="run a benchmark from bench/")
     bench.add_argument("name", help="locker_latency, ...")
+    bench.add_argument("options", nargs=argparse.REMAINDER,
+                       help="passed on to the benchmark (e.g. --terminals 1000)")
     bench.set_defaults(handler=_bench, raw=True)
     return parser
 
@@ -89,7 +91,11 @@ def _bench(args: argparse.Namespace) -> int:
     path = Path(__file__).resolve().parents[1] / "bench" / f"{args.name}.py"
     if not path.is_file():
         raise CliError(f"no benchmark named {args.name!r} (looked for {path})")
-    runpy.run_path(str(path), run_name="__main__")
+    argv, sys.argv = sys.argv, [str(path), *args.options]
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.argv = argv
     return 0
 
 
