@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import shutil
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -100,6 +102,15 @@ def wait(browser, timeout: float = 20) -> WebDriverWait:
     return WebDriverWait(browser, timeout)
 
 
+def shot(browser, name: str) -> None:
+    """With KIOSK_SCREENSHOTS=DIR, keep the page as DIR/name.png (docs/screenshots)."""
+    folder = os.environ.get("KIOSK_SCREENSHOTS")
+    if folder:
+        browser.set_window_size(1280, 1000)
+        browser.execute_script("window.scrollTo(0, 0)")
+        assert browser.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
 def text_is(by: str, what: str, text: str):
     """The element's whole text is `text` (not just contains it)."""
     def check(driver) -> bool:
@@ -159,6 +170,7 @@ def test_c_a_killed_terminal_updates_the_counts_live_and_the_offline_filter(site
     assert browser.find_element(By.ID, "stale").text.startswith("1 处变化 — 刷新 / 1 changes")
     assert row_ids(browser)[0] == "T001"
     assert browser.execute_script("return window.__noReload;") == marker  # no reload
+    shot(browser, "monitor_fleet_paged")
     click(browser, By.ID, "filter-offline")
     wait(browser).until(ec.url_contains("filter=offline"))
     wait(browser).until(lambda b: row_ids(b) == [REAL])
