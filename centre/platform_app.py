@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -29,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from centre.notice_sender import NoticeSender
 from centre.platform_binding import claims_other_terminal
 from centre.platform_limits import DEFAULT_MAX_BODY, BodyLimit
 from centre.platform_pages import list_pages, open_page
@@ -71,10 +73,11 @@ class Tokens:
 
 def create_app(platform: CentrePlatform, tokens: Mapping[str, str],
                keys: KeyRing | None = None, *, staff_token: str | None = None,
-               max_body: int = DEFAULT_MAX_BODY) -> Starlette:
+               max_body: int = DEFAULT_MAX_BODY, sender: NoticeSender | None = None) -> Starlette:
     """The ASGI app for `platform`, accepting the given terminal tokens (terminal id → token).
 
-    `staff_token` opens the clerk's routes (none without it); `max_body` caps request bodies.
+    `staff_token` opens the clerk's routes (none without it); `max_body` caps request bodies;
+    `sender` (applicant notices) runs while the server does (ASGI lifespan: serve with it on).
     """
     if STAFF in tokens:
         raise ValueError(f"{STAFF!r} is not a terminal id")
@@ -186,8 +189,18 @@ def create_app(platform: CentrePlatform, tokens: Mapping[str, str],
         Route("/v1/cases/{case_no}/pages/{position:int}", guarded(page, staff=True),
               methods=["GET"]),
     ]
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if sender is not None:
+            sender.start()
+        try:
+            yield
+        finally:
+            if sender is not None:
+                await run_in_threadpool(sender.stop)
+
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error},
-                     middleware=[Middleware(BodyLimit, max_body=max_body)])
+                     middleware=[Middleware(BodyLimit, max_body=max_body)], lifespan=lifespan)
 
 
 def _case_no(request: Request) -> str:

@@ -60,3 +60,32 @@ declaration_pages = Table("declaration_pages", metadata,
                           Column("position", Integer, primary_key=True),
                           Column("message_key", String(200), nullable=False),
                           Column("digest", String(64), nullable=False))
+# version 3: bad-rating follow-up tasks (centre.followup) and applicant notices sent through a
+# port (centre.notice_queue: the send state, the notice's parameters sealed until sent;
+# centre.notice_log: what the demo adapter "sent", masked)
+followups = Table("followups", metadata,
+                  Column("id", Integer, primary_key=True, autoincrement=True),
+                  Column("evaluation_key", String(200), nullable=False, unique=True),
+                  Column("case_no", String(64), nullable=False, index=True),
+                  Column("masked_name", String(64), nullable=False),
+                  Column("level", Integer, nullable=False),
+                  Column("opened_at", String(32), nullable=False),
+                  Column("due_at", String(32), nullable=False),
+                  Column("answered_at", String(32)), Column("answered_by", String(64)),
+                  Column("note", Text))
+notice_sends = Table("notice_sends", metadata, Column("notice_id", Integer, primary_key=True),
+                     Column("case_no", String(64), nullable=False),
+                     Column("template", String(32), nullable=False),
+                     Column("params", LargeBinary),  # sealed; cleared once sent
+                     Column("state", String(10), nullable=False, index=True),
+                     Column("attempts", Integer, nullable=False, server_default="0"),
+                     Column("next_at", String(32), nullable=False),
+                     Column("lease_until", String(32)), Column("sent_at", String(32)),
+                     Column("gateway_ref", String(128)), Column("reason", String(64)))
+notice_log = Table("notice_log", metadata,
+                   Column("id", Integer, primary_key=True, autoincrement=True),
+                   Column("notice_id", Integer, nullable=False),
+                   Column("template", String(32), nullable=False),
+                   Column("phone", String(32), nullable=False),  # masked
+                   Column("text", Text, nullable=False),  # rendered, codes masked
+                   Column("at", String(32), nullable=False))

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from centre import case_flow
+from centre import case_flow, followup, notice_queue
 from centre.case_flow import CaseRecord, FlowRefused, Notice
+from centre.notice_templates import params_for
 from centre.platform_limits import PageLimits, PageRefused, check_pages
 from centre.platform_pages import keep_pages
 from centre.platform_store import PlatformStore, delivery_receipts, evaluations, messages
@@ -49,11 +50,19 @@ class Answer(Exception):
 
 
 class CentrePlatform:
-    """The platform's behaviour; `store` holds the state, `pages` limits declaration images."""
+    """The platform's behaviour; `store` holds the state, `pages` limits declaration images.
 
-    def __init__(self, store: PlatformStore, pages: PageLimits | None = None) -> None:
+    `followup_hours` is the deadline of a bad rating's follow-up; `on_notice` is called after
+    a notice to send was kept (it wakes the notice sender).
+    """
+
+    def __init__(self, store: PlatformStore, pages: PageLimits | None = None, *,
+                 followup_hours: float = followup.DEFAULT_HOURS,
+                 on_notice: Callable[[], None] | None = None) -> None:
         self.store = store
         self.pages = pages or PageLimits()
+        self.followup_hours = followup_hours
+        self.on_notice = on_notice
 
     def progress(self, case_no: str, id_number: str | None, id_last6: str | None) -> CaseProgress:
         """The case's progress if the proof is its applicant's or named proxy's (else 403)."""
@@ -171,12 +180,24 @@ class CentrePlatform:
                 conn.execute(insert(delivery_receipts).values(
                     case_no=message.case_no, message_key=message.key,
                     body=json.dumps(to_json(outcome.receipt), ensure_ascii=False)))
-            if outcome.notice is not None:
-                self.store.add_notice(conn, message.case_no, outcome.notice)
+            if outcome.notice is not None and rec is not None:
+                self._keep_notice(conn, rec, outcome.notice, message.body)
             if outcome.evaluation is not None:
                 conn.execute(insert(evaluations).values(
                     key=message.key, case_no=message.case_no, level=outcome.evaluation[0],
                     comment=outcome.evaluation[1], at=stamp(message.created_at)))
+                followup.open_task(conn, message.key, rec, outcome.evaluation[0],
+                                   self.store.clock(), self.followup_hours)
+        if outcome.notice is not None and self.on_notice:
+            self.on_notice()
+
+    def _keep_notice(self, conn: Any, rec: CaseRecord, notice: Notice,
+                     body: dict | None = None) -> None:
+        """Keep a notice (masked) and, if it has an SMS template, queue it to be sent."""
+        notice_id = self.store.add_notice(conn, rec.progress.case_no, notice)
+        found = params_for(notice.kind, rec.progress, body)
+        if found is not None:
+            notice_queue.enqueue(conn, self.store, notice_id, rec.progress.case_no, *found)
 
     def step(self, case_no: str, action: Step) -> tuple[CaseProgress, Notice | None]:
         """Apply one staff step to a case (FlowRefused if it cannot be taken now)."""
@@ -188,7 +209,9 @@ class CentrePlatform:
             done, notice = result if isinstance(result, tuple) else (result, None)
             self.store.put_case(conn, done)
             if notice is not None:
-                self.store.add_notice(conn, case_no, notice)
+                self._keep_notice(conn, done, notice)
+        if notice is not None and self.on_notice:
+            self.on_notice()
         return done.progress, notice
 
     def hand_to_locker(self, case_no: str, size: str) -> Notice | None:

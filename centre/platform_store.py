@@ -35,10 +35,13 @@ from centre.platform_schema import (  # noqa: F401 - the tables, also imported f
     cases,
     delivery_receipts,
     evaluations,
+    followups,
     guides,
     messages,
     meta,
     metadata,
+    notice_log,
+    notice_sends,
     notices,
 )
 from locker.sealing import Sealer, derive_key
@@ -89,6 +92,7 @@ class PlatformStore:
         self._hash_key = derive_key(id_secret, b"centre id-hash v1")
         self._sealer = Sealer(id_secret, b"centre identity v1")
         self._page_sealer = Sealer(id_secret, b"centre page v1")
+        self._notice_sealer = Sealer(id_secret, b"centre notice v1")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -147,6 +151,14 @@ class PlatformStore:
         data = json.loads(plain)
         proxy = data.get("proxy")
         return Person(**data["applicant"]), (Person(**proxy) if proxy else None)
+
+    def seal_notice(self, notice_id: int, plain: bytes) -> bytes:
+        """A notice's parameters (a pickup code among them) sealed until sent."""
+        return self._notice_sealer.seal(plain, b"notice\x00%d" % notice_id)
+
+    def open_notice(self, notice_id: int, sealed: bytes) -> bytes:
+        """The parameters sealed for notice `notice_id`."""
+        return self._notice_sealer.open(sealed, b"notice\x00%d" % notice_id)
 
     # -- guides ----------------------------------------------------------------------------------
     def guides(self, since: datetime | None = None) -> list[Guide]:
@@ -225,10 +237,12 @@ class PlatformStore:
             conn.execute(insert(cases).values(case_no=p.case_no, **values))
 
     def add_notice(self, conn: Connection, case_no: str, notice: Notice,
-                   token: str | None = None) -> None:
-        """Keep a written notice to the applicant (and the receipt token printed on it)."""
-        conn.execute(insert(notices).values(case_no=case_no, kind=notice.kind, text=notice.text,
-                                            token=token, at=stamp(self.clock())))
+                   token: str | None = None) -> int:
+        """Keep a written notice to the applicant (and the receipt token printed on it); its id."""
+        done = conn.execute(insert(notices).values(case_no=case_no, kind=notice.kind,
+                                                   text=notice.text, token=token,
+                                                   at=stamp(self.clock())))
+        return int(done.inserted_primary_key[0])
 
     def notices(self, case_no: str) -> list[dict[str, Any]]:
         """The notices of a case, oldest first."""

@@ -5,7 +5,9 @@ Secrets never come from argv or the repository: terminal tokens from KIOSK_CENTR
 secret (keys the ID hashes and seals) from KIOSK_CENTRE_ID_SECRET or `--id-secret-file`;
 the staff token of the clerk's routes (declaration pages) from KIOSK_CENTRE_STAFF_TOKEN.
 The database is `--db URL` or KIOSK_CENTRE_DB (SQLite by default, `postgresql+psycopg://...`
-accepted); receipt keys live in `--keys DIR` or KIOSK_CENTRE_KEYS.
+accepted); receipt keys live in `--keys DIR` or KIOSK_CENTRE_KEYS. Applicant notices go out
+through KIOSK_CENTRE_NOTICES (`log` or `sms`, `centre.notice_config`); bad ratings' follow-ups
+are `kiosk centre followup` (`centre.followup_cli`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from centre import followup_cli
 from terminal.cli import CliError, Parser, emit
 
 DEFAULT_DB = "sqlite:///var/centre/platform.db"
@@ -54,6 +57,7 @@ def _tokens(args: argparse.Namespace) -> dict[str, str]:
 
 def _platform(args: argparse.Namespace) -> Any:
     """The platform on its database, seeded from the sample catalogue on first use."""
+    from centre.notice_config import followup_hours
     from centre.platform_service import CentrePlatform
     from centre.platform_store import PlatformStore
     from remote.local_catalogue import CatalogueError
@@ -63,6 +67,7 @@ def _platform(args: argparse.Namespace) -> Any:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
+        hours = followup_hours(os.environ)
         store = PlatformStore(url, _secret(args))
     except (ValueError, ImportError) as err:  # a bad URL, a driver not installed
         raise CliError(f"database: {err}") from err
@@ -71,7 +76,7 @@ def _platform(args: argparse.Namespace) -> Any:
             print("seeded the sample catalogue", file=sys.stderr, flush=True)
     except CatalogueError as err:
         raise CliError(f"catalogue: {err}") from err
-    return CentrePlatform(store)
+    return CentrePlatform(store, followup_hours=hours)
 
 
 def _keys(args: argparse.Namespace) -> Any:
@@ -83,6 +88,8 @@ def _keys(args: argparse.Namespace) -> Any:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from centre.notice_config import notice_port
+    from centre.notice_sender import NoticeSender
     from centre.platform_app import create_app
 
     host, _, port = args.listen.rpartition(":")
@@ -90,15 +97,22 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(f"--listen: expected HOST:PORT, not {args.listen!r}")
     tokens = _tokens(args)
     platform = _platform(args)
+    try:
+        sender = NoticeSender(platform.store, notice_port(platform.store, os.environ,
+                                                          args.notices))
+    except ValueError as err:
+        raise CliError(f"centre serve: {err}") from err
+    platform.on_notice = sender.wake
     try:  # the clerk's routes (declaration pages) open only with a staff token
         app = create_app(platform, tokens, _keys(args),
                          staff_token=os.environ.get("KIOSK_CENTRE_STAFF_TOKEN") or None,
-                         max_body=int(args.max_body_mb * 1024 * 1024))
+                         max_body=int(args.max_body_mb * 1024 * 1024), sender=sender)
     except ValueError as err:  # a token shared by two terminals, or a bad limit
         raise CliError(f"centre serve: {err}") from err
-    print(f"platform API on http://{args.listen}/v1", flush=True)
+    print(f"platform API on http://{args.listen}/v1; notices via {sender.port.name}",
+          flush=True)
     uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="warning",
-                access_log=False, lifespan="off", ws="none")
+                access_log=False, lifespan="on", ws="none")  # lifespan: the notice sender
     return 0
 
 
@@ -172,6 +186,8 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--tokens-file", help="JSON terminal id → token (else KIOSK_CENTRE_TOKENS)")
     p.add_argument("--max-body-mb", type=float, default=8.0,
                    help="largest request body taken, MiB (a declaration with its pages)")
+    p.add_argument("--notices", choices=("log", "sms"),
+                   help="notice adapter (else KIOSK_CENTRE_NOTICES; default log)")
     p.set_defaults(handler=_serve)
     case = centre.add_parser("case", help="move a case on").add_subparsers(
         dest="step", required=True, parser_class=Parser)
@@ -191,6 +207,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
         if step == "ready":
             p.add_argument("--size", default="M", help="S, M, L or XL")
         p.set_defaults(handler=_case)
+    followup_cli.add_verbs(centre, [common, where], lambda args: _platform(args).store)
     keys = centre.add_parser("keys", help="receipt signing keys").add_subparsers(
         dest="action", required=True, parser_class=Parser)
     for action in ("list", "rotate", "retire"):
