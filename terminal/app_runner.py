@@ -42,9 +42,9 @@ def run_terminal(cfg: Config) -> int:
     """Run the terminal until a technician exits it (or SIGTERM); the exit status."""
     prepare_kivy(cfg)
     from terminal.app import KioskApp
-    from terminal.composition import open_locker
+    from terminal.composition import open_terminal_locker
     from terminal.devices import open_devices
 
-    app = KioskApp(cfg, open_locker, open_devices)
+    app = KioskApp(cfg, open_terminal_locker, open_devices)
     app.run()
     return app.exit_status  # 10 after "exit the app" in maintenance (the unit stays down)

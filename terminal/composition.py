@@ -77,6 +77,7 @@ class LockerRuntime:
     mqtt: Any = None  # terminal.mqtt_setup.MqttRuntime when [mqtt] enabled
     platform: Platform | None = None  # the [platform] adapter the outbox is delivered through
     sender: OutboxSender | None = None  # drains the controller's outbox into `platform`
+    expiry: Any = None  # terminal.expiry_sweep.ExpirySweep: flags uncollected results
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -84,6 +85,8 @@ class LockerRuntime:
         if self._closed:
             return
         self._closed = True
+        if self.expiry is not None:
+            self.expiry.close()
         if self.mqtt is not None:
             self.mqtt.close()
         close_platform = getattr(self.platform, "close", None)
@@ -160,4 +163,17 @@ def open_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
 
         runtime.mqtt = start_mqtt(cfg, controller, bus, platform=runtime.platform,
                                   sender=runtime.sender)
+    return runtime
+
+
+def open_terminal_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
+    """`open_locker` for the running terminal: it also flags uncollected results itself.
+
+    The expiry sweep (terminal.expiry_sweep) runs as long as the runtime; one-shot verbs
+    (`kiosk locker ...`) use plain `open_locker`.
+    """
+    from terminal.expiry_sweep import ExpirySweep
+
+    runtime = open_locker(cfg, platform)
+    runtime.expiry = ExpirySweep(runtime.controller).start()
     return runtime

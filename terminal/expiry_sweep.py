@@ -1,0 +1,53 @@
+"""The running terminal flags uncollected results for retrieval itself, at start and hourly.
+
+`kiosk locker expire` does the same from the command line, but it opens the lock bus, and a
+bus has one owner (DESIGN §2): while the terminal runs, nothing else may open it. Without
+this sweep a terminal that is never stopped never expired anything, so staff never saw the
+results to take back. Expiry touches only the store; the controller is thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_S = 3600.0  # expiry is counted in days: an hour late is on time
+
+
+class ExpirySweep:
+    """A daemon thread calling `controller.expire_due()` now and then every `interval_s`."""
+
+    def __init__(self, controller: Any, interval_s: float = SWEEP_INTERVAL_S) -> None:
+        self._controller = controller
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="expiry-sweep", daemon=True)
+
+    def start(self) -> ExpirySweep:
+        """Sweep once at once (a terminal back after days off), then on the interval."""
+        self._thread.start()
+        return self
+
+    def sweep_once(self) -> list[str]:
+        """Flag what is due now; the ids of the items flagged."""
+        expired = self._controller.expire_due()
+        if expired:
+            log.info("%d uncollected item(s) flagged for retrieval", len(expired))
+        return expired
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop after the sweep under way, if any."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep_once()
+            except Exception:  # the store busy or closing: try again next round
+                log.exception("expiry sweep failed")
+            self._stop.wait(self._interval_s)
