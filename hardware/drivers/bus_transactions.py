@@ -36,6 +36,7 @@ class BusTiming:
     poll_interval: float = 0.25
     offline_probe: float = 2.0
     gap_margin: float = 0.0003
+    garbled_limit: int = 3  # failed transactions in a row, every try a bad CRC, before offline
 
 
 
@@ -57,6 +58,7 @@ class BusTransactions:
         self._snapshots = {u: BoardSnapshot(unit=u, online=False, error="not read yet")
                            for u in self._boards}
         self._next_due = dict.fromkeys(self._boards, 0.0)
+        self._garbled = dict.fromkeys(self._boards, 0)  # see _transact
         self._listeners: list[SnapshotListener] = []
         self._stats = BusStats(per_board_errors=dict.fromkeys(self._boards, 0))
         self._lock = threading.Lock()
@@ -112,6 +114,7 @@ class BusTransactions:
         unit = board.unit
         tries = 1 + (self._timing.retries if self._online[unit] else 0)
         error: LinkError | None = None
+        silent = False  # a try went unanswered (or the link closed): not just a noisy line
         for attempt in range(tries):
             if attempt:
                 self._count("retries")
@@ -120,21 +123,27 @@ class BusTransactions:
                 answer = self._link.transact(request)
             except LinkTimeout as err:
                 self._count("timeouts", unit)
-                error = err
+                error, silent = err, True
             except LinkCrcError as err:
                 self._count("crc_errors", unit)
                 error = err
             except LinkClosed as err:
                 self._count("timeouts", unit)
-                error = err
+                error, silent = err, True
                 break
             else:
                 self._count("transactions")
                 if answer.isError():
                     self._count("exceptions", unit)
+                self._garbled[unit] = 0
                 self._mark(unit, online=True)
                 return answer
-        self._mark(unit, online=False, reason=f"{what}: {error}")
+        # A board that answered every try, only garbled, is there on a noisy line: this
+        # request failed (never a false success), but the board stays online until it happens
+        # `garbled_limit` times in a row; silence marks it offline at once.
+        self._garbled[unit] = 0 if silent else self._garbled[unit] + 1
+        if silent or self._garbled[unit] >= self._timing.garbled_limit:
+            self._mark(unit, online=False, reason=f"{what}: {error}")
         raise BoardUnavailable(f"board {unit} did not answer {what} after {tries} "
                                f"tr{'y' if tries == 1 else 'ies'}: {error}")
 
