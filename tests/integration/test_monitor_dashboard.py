@@ -16,17 +16,15 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from hardware.board_profile import load_profile
 from hardware.drivers.board_sim import SimBus
 from hardware.drivers.sim_control import SimControl
 from hardware.drivers.sim_serve import open_endpoint
+from tests.integration.browser import chromium, click, wait
 from tests.integration.monitor_site import MonitorSite
 
 pytestmark = [pytest.mark.slow]
@@ -56,27 +54,9 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    yield driver
-    driver.quit()
+    yield from chromium()
 
 
-def wait(browser, timeout: float = 20) -> WebDriverWait:
-    return WebDriverWait(browser, timeout)
-
-
-def click(browser, by: str, what: str) -> None:
-    """Click an element of a live-updated part of the page: a redraw between finding it and
-    clicking it makes it stale, so find it again (as a person would, seeing it redrawn)."""
-    def clicked(driver) -> bool:
-        driver.find_element(by, what).click()
-        return True
-    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)
-                  ).until(clicked)
 
 
 def test_a_sign_in_and_the_terminal_is_online(site, browser):

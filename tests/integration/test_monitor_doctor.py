@@ -22,12 +22,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from hardware.board_profile import load_profile
 from hardware.drivers.board_sim import SimBus
@@ -37,6 +34,7 @@ from locker.audit_tail import AuditReader
 from terminal.cli_doctor import CHECKS_WITHOUT_CONFIG
 from terminal.config import load_config
 from terminal.doctor_live import MAX_REPORT_BYTES
+from tests.integration.browser import chromium, click, text_of, wait
 from tests.integration.monitor_site import CENTRE, MonitorSite
 from tests.integration.mosquitto import Watcher
 
@@ -89,30 +87,10 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    yield driver
-    driver.quit()
+    yield from chromium()
 
 
-def wait(browser, timeout: float = 20) -> WebDriverWait:
-    return WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
-
-def click(browser, by: str, what: str) -> None:
-    """Click an element of a live-updated part of the page (found again if redrawn)."""
-    def clicked(driver) -> bool:
-        driver.find_element(by, what).click()
-        return True
-    wait(browser).until(clicked)
-
-
-def text_of(browser, css: str) -> str:
-    """The element's text, read in one go (a live redraw may replace it between calls)."""
-    return browser.find_element(By.CSS_SELECTOR, css).text
 
 
 def sign_in(browser, site) -> None:

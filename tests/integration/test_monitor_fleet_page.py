@@ -21,17 +21,14 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from hardware.board_profile import load_profile
 from hardware.drivers.board_sim import SimBus
 from hardware.drivers.sim_serve import open_endpoint
+from tests.integration.browser import chromium, click, wait
 from tests.integration.monitor_site import CENTRE, MonitorSite
-from tests.integration.test_monitor_dashboard import click
 
 pytestmark = [pytest.mark.slow]
 assert shutil.which("/usr/bin/chromedriver"), \
@@ -89,17 +86,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    yield driver
-    driver.quit()
+    yield from chromium()
 
-
-def wait(browser, timeout: float = 20) -> WebDriverWait:
-    return WebDriverWait(browser, timeout)
 
 
 def shot(browser, name: str) -> None:
