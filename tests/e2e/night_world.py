@@ -139,9 +139,11 @@ class NightWorld:
     def terminal_config(self, data_dir: Path) -> Path:
         """The config of every terminal life: real broker, centre, simulators; short timers.
 
-        `bus.retries = 4` (default 2): with 10% of answers corrupt, three bad answers in a row
-        (1 in 1,000 transactions) would take a healthy board offline about once a minute at
-        this poll rate; five in a row (1 in 100,000) hardly once in 25 nights of ~4,000.
+        `bus.retries = 4` (default 2): with 10% of answers corrupt a request fails when every
+        try is garbled: 1 in 1,000 with 3 tries, which could fail an unlock (a pickup the
+        scripted citizen would have to repeat) in a night of ~4,000; 1 in 100,000 with 5.
+        (A garbled-only failure no longer takes a board offline unless it repeats 3 times in
+        a row: hardware/drivers/bus_transactions.py.)
         """
         data_dir.mkdir(parents=True, exist_ok=True)
         keys = self.monitor.public_keys_file
