@@ -2,7 +2,8 @@
 
 Pages: sign-in, the fleet (a page of terminals, trouble first, with filters, search and the
 fleet's counts; alarms with acknowledge; availability and alert plots) and one terminal
-(compartment grid, recent events, commands with their acks).
+(compartment grid, recent events, commands with their acks), and the operating report over a
+period (centre/monitor_report.py; rendered once, no stream).
 Pages render once and then follow `/events`, a Server-Sent Events stream that pushes the JSON
 the page draws from whenever the state changes: live without reload, and no websocket stack.
 The fleet page's stream sends its page once, then the counts and its changed rows only.
@@ -25,6 +26,8 @@ from starlette.templating import Jinja2Templates
 from centre.dashboard_auth import COOKIE, LoginThrottle, Session, SessionSigner
 from centre.fleet_view import FILTERS, FleetQuery, PageFollower, build
 from centre.monitor_commands import ALLOWED, COMMANDS, CommandRefused, CommandSender
+from centre.monitor_report import Period, build_report
+from centre.monitor_report_format import HEADERS, availability_bars, table_row
 from centre.monitor_state import FleetState
 from centre.monitor_store import MonitorStore
 
@@ -48,6 +51,7 @@ class Dashboard:
             Route("/logout", self.logout, methods=["POST"]),
             Route("/", self.fleet_page),
             Route("/terminal/{tid}", self.terminal_page),
+            Route("/report", self.report_page),
             Route("/api/fleet", self.api_fleet),
             Route("/api/terminal/{tid}", self.api_terminal),
             Route("/events", self.events),
@@ -114,6 +118,27 @@ class Dashboard:
     async def terminal_page(self, request: Request) -> Response:
         """One terminal: compartment grid, events, commands."""
         return self._page(request, "terminal.html", tid=request.path_params["tid"])
+
+    async def report_page(self, request: Request) -> Response:
+        """The operating report (`?from=&to=` days, or `?days=`; default the last 7 days)."""
+        if self._session(request) is None:
+            return RedirectResponse("/login", status_code=303)
+        params = request.query_params
+        error = ""
+        try:
+            days = float(params["days"]) if params.get("days") else None
+            period = Period.parse(params.get("from"), params.get("to"), days)
+        except ValueError:
+            error, period = "日期无效 / invalid date", Period.last_days(7)
+        report = await asyncio.to_thread(build_report, self.store, period,
+                                         params.get("terminal") or None)
+        if params.get("format") == "json":
+            return JSONResponse(report.to_json())
+        bars, left_out = availability_bars(report)
+        return self._page(request, "report.html", report=report, headers=HEADERS,
+                          rows=[table_row(r) for r in report.terminals],
+                          total=table_row(report.centre), bars=bars, left_out=left_out,
+                          error=error, params=params)
 
     def _fleet_json(self, since: int = -1) -> dict:
         return {**self.state.fleet_since(since), "samples": list(self.samples())}

@@ -1,7 +1,9 @@
 """The monitor's SQLite store: history, latest snapshots and the centre's staff accounts.
 
-History covers status changes, alarms, alerts, events, commands and acks; the availability
-samples behind the dashboard's plot are kept for `SAMPLE_KEEP_S` (a week).
+History covers status changes, alarms, alerts, events, commands and acks and is never pruned
+(the operating report, centre/monitor_report.py, reads status transitions, alarms and events
+from it); the availability samples behind the dashboard's plot are kept for `SAMPLE_KEEP_S`
+(a week), hourly outbox peaks (from the snapshots) for `outbox_keep_s` (default 400 days).
 
 Ingest must keep up with thousands of terminals, so writes are queued and a single writer
 thread commits them in batches (WAL, `synchronous=NORMAL`): one fsync per batch, not per
@@ -26,6 +28,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS history (id INTEGER PRIMARY KEY, ts REAL NOT NULL,
     terminal TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS history_terminal ON history (terminal, ts);
+CREATE INDEX IF NOT EXISTS history_kind ON history (kind, ts);
 CREATE TABLE IF NOT EXISTS snapshot (terminal TEXT PRIMARY KEY, ts REAL NOT NULL,
     data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, hash TEXT NOT NULL,
@@ -36,17 +39,23 @@ CREATE TABLE IF NOT EXISTS commands (req_id TEXT PRIMARY KEY, ts REAL NOT NULL,
 CREATE INDEX IF NOT EXISTS commands_terminal ON commands (terminal, ts);
 CREATE TABLE IF NOT EXISTS samples (ts REAL PRIMARY KEY, online INTEGER NOT NULL,
     total INTEGER NOT NULL, alerts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_peaks (terminal TEXT NOT NULL, hour REAL NOT NULL,
+    mqtt INTEGER NOT NULL, platform INTEGER NOT NULL, PRIMARY KEY (terminal, hour));
 """
 SAMPLE_KEEP_S = 7 * 24 * 3600.0
+OUTBOX_KEEP_S = 400 * 24 * 3600.0
 _STOP = object()
 
 
 class MonitorStore:
     """History and accounts in one SQLite file; `record` never waits for the disk."""
 
-    def __init__(self, path: str | Path, batch_interval_s: float = 0.2) -> None:
+    def __init__(self, path: str | Path, batch_interval_s: float = 0.2,
+                 outbox_keep_s: float = OUTBOX_KEEP_S) -> None:
         self.path = str(path)
         self.batch_interval_s = batch_interval_s
+        self.outbox_keep_s = outbox_keep_s
+        self._outbox_hour = 0.0
         self._queue: queue.Queue = queue.Queue()
         self._read = self._connect()
         self._read.executescript(SCHEMA)
@@ -72,8 +81,29 @@ class MonitorStore:
 
     def snapshot(self, terminal: str, data: dict) -> None:
         """Queue the latest summary of a terminal (upsert)."""
+        now = time.time()
         self._queue.put(("INSERT OR REPLACE INTO snapshot (terminal, ts, data) VALUES (?,?,?)",
-                         (terminal, time.time(), json.dumps(data, default=str))))
+                         (terminal, now, json.dumps(data, default=str))))
+        health = data.get("health") or {}
+        if isinstance(health, dict):
+            self.outbox_peak(terminal, now, int(health.get("outbox_depth") or 0),
+                             int((health.get("outbox") or {}).get("depth") or 0))
+
+    def outbox_peak(self, terminal: str, ts: float, mqtt: int, platform: int) -> None:
+        """Queue the outbox depths seen at `ts` into that hour's peak (only if not empty).
+
+        Hours older than `outbox_keep_s` are dropped when a new hour starts.
+        """
+        hour = ts - ts % 3600
+        if hour > self._outbox_hour:
+            self._outbox_hour = hour
+            self._queue.put(("DELETE FROM outbox_peaks WHERE hour < ?",
+                             (hour - self.outbox_keep_s,)))
+        if mqtt > 0 or platform > 0:
+            self._queue.put(("INSERT INTO outbox_peaks VALUES (?,?,?,?) ON CONFLICT "
+                             "(terminal, hour) DO UPDATE SET mqtt = max(mqtt, excluded.mqtt), "
+                             "platform = max(platform, excluded.platform)",
+                             (terminal, hour, mqtt, platform)))
 
     def sample(self, ts: float, online: int, total: int, alerts: int) -> None:
         """Queue one availability sample and drop those older than `SAMPLE_KEEP_S`."""
@@ -142,6 +172,20 @@ class MonitorStore:
         params.append(limit)
         return [{"ts": ts, "terminal": t, "kind": k, "data": json.loads(d)}
                 for ts, t, k, d in self._rows(sql, tuple(params))]
+
+    def rows_between(self, kind: str, since: float, until: float
+                     ) -> list[tuple[float, str, dict[str, Any]]]:
+        """History rows of one kind with `since <= ts < until`, oldest first (reports)."""
+        rows = self._rows("SELECT ts, terminal, data FROM history WHERE kind = ? AND ts >= ? "
+                          "AND ts < ? ORDER BY ts, id", (kind, since, until))
+        return [(ts, t, json.loads(d)) for ts, t, d in rows]
+
+    def outbox_peaks(self, since: float, until: float) -> dict[str, tuple[int, int]]:
+        """Per terminal the highest (MQTT, platform) outbox depths in the hours of the span."""
+        rows = self._rows("SELECT terminal, max(mqtt), max(platform) FROM outbox_peaks "
+                          "WHERE hour >= ? AND hour < ? GROUP BY terminal",
+                          (since - since % 3600, until))
+        return {t: (m, p) for t, m, p in rows}
 
     def snapshots(self) -> dict[str, dict]:
         """The last stored summary of every terminal (to start with after a restart)."""

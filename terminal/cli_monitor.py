@@ -2,6 +2,7 @@
 
     kiosk monitor --broker HOST:PORT --listen 127.0.0.1:8090 --centre demo-centre
     kiosk monitor user add wang.li --role technician     # password from the terminal or stdin
+    kiosk monitor report --from 2026-11-01 --to 2026-11-30 [--terminal T-1] [--csv F] [--json]
 
 Options override the `[monitor]` table of `--config` (see centre/monitor_main.py).
 """
@@ -73,6 +74,31 @@ def _user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from centre.monitor_report import Period, build_report
+    from centre.monitor_report_format import csv_text, text_table
+    from centre.monitor_store import MonitorStore
+
+    cfg = _config(args)
+    if not cfg.db_path.exists():
+        raise CliError(f"no monitor store at {cfg.db_path} (use --data-dir or --config)")
+    try:
+        period = Period.parse(args.date_from, args.date_to, args.days)
+    except ValueError as err:
+        raise CliError(f"report period: {err}") from err
+    store = MonitorStore(cfg.db_path)
+    try:
+        report = build_report(store, period, args.terminal)
+    finally:
+        store.close()
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8-sig", newline="") as f:
+            f.write(csv_text(report))
+        print(f"report written to {args.csv}", file=sys.stderr)
+    emit(args, report.to_json(), lambda _r: text_table(report))
+    return 0
+
+
 def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Register `monitor` and its `user` sub-verbs."""
     opts = argparse.ArgumentParser(add_help=False)
@@ -92,3 +118,13 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     add.set_defaults(handler=_user_add, raw=True)
     lst = user.add_parser("list", parents=[common, opts], help="list accounts")
     lst.set_defaults(handler=_user_list, raw=True)
+    rep = sub.add_parser("report", parents=[common, opts],
+                         help="operating report: availability, business events, alarms")
+    rep.add_argument("--from", dest="date_from", metavar="DATE",
+                     help="first day (YYYY-MM-DD, centre time) or an ISO date-time")
+    rep.add_argument("--to", dest="date_to", metavar="DATE",
+                     help="last day, included (default: now)")
+    rep.add_argument("--days", type=float, help="the last N days (default 7)")
+    rep.add_argument("--terminal", help="only this terminal")
+    rep.add_argument("--csv", metavar="FILE", help="also write CSV (UTF-8 with BOM, for Excel)")
+    rep.set_defaults(handler=_report, raw=True)
