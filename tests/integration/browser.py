@@ -7,7 +7,9 @@ find their element again.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -45,3 +47,12 @@ def click(browser: webdriver.Chrome, by: str, what: str) -> None:
 def text_of(browser: webdriver.Chrome, css: str) -> str:
     """The element's text, read in one go."""
     return browser.find_element(By.CSS_SELECTOR, css).text
+
+
+def shot(browser: webdriver.Chrome, name: str) -> None:
+    """With KIOSK_SCREENSHOTS=DIR, keep the page as DIR/name.png (for docs/screenshots)."""
+    folder = os.environ.get("KIOSK_SCREENSHOTS")
+    if folder:
+        browser.set_window_size(1280, 1000)
+        browser.execute_script("window.scrollTo(0, 0)")
+        assert browser.save_screenshot(str(Path(folder) / f"{name}.png"))

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import os
 import shutil
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -27,7 +25,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from hardware.board_profile import load_profile
 from hardware.drivers.board_sim import SimBus
 from hardware.drivers.sim_serve import open_endpoint
-from tests.integration.browser import chromium, click, wait
+from tests.integration.browser import chromium, click, shot, wait
 from tests.integration.monitor_site import CENTRE, MonitorSite
 
 pytestmark = [pytest.mark.slow]
@@ -88,15 +86,6 @@ def site(tmp_path_factory):
 def browser(site):
     yield from chromium()
 
-
-
-def shot(browser, name: str) -> None:
-    """With KIOSK_SCREENSHOTS=DIR, keep the page as DIR/name.png (docs/screenshots)."""
-    folder = os.environ.get("KIOSK_SCREENSHOTS")
-    if folder:
-        browser.set_window_size(1280, 1000)
-        browser.execute_script("window.scrollTo(0, 0)")
-        assert browser.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
 def text_is(by: str, what: str, text: str):

@@ -20,7 +20,7 @@ from selenium.webdriver.support import expected_conditions as ec
 
 from centre.monitor_ingest import wait_until
 from centre.monitor_report import Period, build_report
-from tests.integration.browser import chromium, wait
+from tests.integration.browser import chromium, shot, wait
 from tests.integration.monitor_site import MonitorSite
 
 pytestmark = [pytest.mark.slow]
@@ -156,6 +156,7 @@ def test_availability_and_counts_match_what_the_terminal_did(site):
         shown = float(cells["col-availability"].rstrip(" %")) / 100
         assert 0.05 < shown < 0.95  # the whole week: observed since first seen, with the outage
         assert browser.find_element(By.CSS_SELECTOR, "#report-total .col-collected").text == "1"
+        shot(browser, "monitor_report")
         bar = browser.find_element(By.CSS_SELECTOR,
                                    f"#availability-chart g.bar[data-terminal='{T}'] rect")
         assert float(bar.get_attribute("width")) == pytest.approx(400 * shown, abs=1)
