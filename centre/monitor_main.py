@@ -16,6 +16,8 @@ Config is the `[monitor]` table of a TOML file (every key optional; command-line
     ca_file = ""                    # TLS: the CA of the broker certificate (turns TLS on)
     cert_file = ""                  # client certificate and key, if the broker wants them
     key_file = ""
+    history_days = 400              # status transitions, alarms, events ... kept this long
+    outbox_peaks_days = 400         # hourly outbox peaks kept this long
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from centre.monitor_restore import restore_fleet
 from centre.monitor_state import FleetState
 from centre.monitor_store import MonitorStore
 
+DAY_S = 24 * 3600.0
+
 
 @dataclass
 class MonitorConfig:
@@ -57,6 +61,8 @@ class MonitorConfig:
     ca_file: str = ""
     cert_file: str = ""
     key_file: str = ""
+    history_days: int = 400
+    outbox_peaks_days: int = 400
 
     @property
     def db_path(self) -> Path:
@@ -102,7 +108,8 @@ class Monitor:
     def __init__(self, cfg: MonitorConfig) -> None:
         self.cfg = cfg
         Path(cfg.data_dir).mkdir(parents=True, exist_ok=True)
-        self.store = MonitorStore(cfg.db_path)
+        self.store = MonitorStore(cfg.db_path, history_keep_s=cfg.history_days * DAY_S,
+                                  outbox_keep_s=cfg.outbox_peaks_days * DAY_S)
         self.state = FleetState(cfg.centre, health_interval_s=cfg.health_interval_s)
         restore_fleet(self.state, self.store)  # before the broker: live messages then win
         host, port = split_hostport(cfg.broker, 1883)

@@ -1,9 +1,10 @@
 """The monitor's SQLite store: history, latest snapshots and the centre's staff accounts.
 
-History covers status changes, alarms, alerts, events, commands and acks and is never pruned
-(the operating report, centre/monitor_report.py, reads status transitions, alarms and events
-from it); the availability samples behind the dashboard's plot are kept for `SAMPLE_KEEP_S`
-(a week), hourly outbox peaks (from the snapshots) for `outbox_keep_s` (default 400 days).
+History covers status changes, alarms, alerts, events, commands and acks and is kept for
+`history_keep_s` (default 400 days; the operating report, centre/monitor_report.py, reads
+status transitions, alarms and events from it), hourly outbox peaks (from the snapshots) for
+`outbox_keep_s` (default 400 days): pruned hourly in batches (centre/monitor_retention.py).
+The availability samples behind the dashboard's plot are kept for `SAMPLE_KEEP_S` (a week).
 
 Ingest must keep up with thousands of terminals, so writes are queued and a single writer
 thread commits them in batches (WAL, `synchronous=NORMAL`): one fsync per batch, not per
@@ -23,6 +24,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from centre.monitor_retention import PrunePass, prune_batch
+
 ROLES = ("viewer", "operator", "technician")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history (id INTEGER PRIMARY KEY, ts REAL NOT NULL,
@@ -41,9 +44,11 @@ CREATE TABLE IF NOT EXISTS samples (ts REAL PRIMARY KEY, online INTEGER NOT NULL
     total INTEGER NOT NULL, alerts INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox_peaks (terminal TEXT NOT NULL, hour REAL NOT NULL,
     mqtt INTEGER NOT NULL, platform INTEGER NOT NULL, PRIMARY KEY (terminal, hour));
+CREATE INDEX IF NOT EXISTS outbox_peaks_hour ON outbox_peaks (hour);
 """
 SAMPLE_KEEP_S = 7 * 24 * 3600.0
 OUTBOX_KEEP_S = 400 * 24 * 3600.0
+HISTORY_KEEP_S = 400 * 24 * 3600.0
 _STOP = object()
 
 
@@ -51,10 +56,14 @@ class MonitorStore:
     """History and accounts in one SQLite file; `record` never waits for the disk."""
 
     def __init__(self, path: str | Path, batch_interval_s: float = 0.2,
-                 outbox_keep_s: float = OUTBOX_KEEP_S) -> None:
+                 outbox_keep_s: float = OUTBOX_KEEP_S,
+                 history_keep_s: float = HISTORY_KEEP_S) -> None:
         self.path = str(path)
         self.batch_interval_s = batch_interval_s
         self.outbox_keep_s = outbox_keep_s
+        self.history_keep_s = history_keep_s
+        self.last_prune: PrunePass | None = None  # the last completed pass (tests, figures)
+        self._pruning = False
         self._outbox_hour = 0.0
         self._queue: queue.Queue = queue.Queue()
         self._read = self._connect()
@@ -92,18 +101,33 @@ class MonitorStore:
     def outbox_peak(self, terminal: str, ts: float, mqtt: int, platform: int) -> None:
         """Queue the outbox depths seen at `ts` into that hour's peak (only if not empty).
 
-        Hours older than `outbox_keep_s` are dropped when a new hour starts.
+        A new hour starts a retention pass (`prune`).
         """
         hour = ts - ts % 3600
         if hour > self._outbox_hour:
             self._outbox_hour = hour
-            self._queue.put(("DELETE FROM outbox_peaks WHERE hour < ?",
-                             (hour - self.outbox_keep_s,)))
+            self.prune(hour)
         if mqtt > 0 or platform > 0:
             self._queue.put(("INSERT INTO outbox_peaks VALUES (?,?,?,?) ON CONFLICT "
                              "(terminal, hour) DO UPDATE SET mqtt = max(mqtt, excluded.mqtt), "
                              "platform = max(platform, excluded.platform)",
                              (terminal, hour, mqtt, platform)))
+
+    def prune(self, now: float | None = None, batch: int | None = None) -> bool:
+        """Queue a retention pass (unless one is running); the writer runs it batch by batch.
+
+        Deletes history older than `history_keep_s` (but each terminal's last status
+        transition before the cut) and outbox peaks older than `outbox_keep_s`.
+        """
+        if self._pruning:
+            return False
+        now = time.time() if now is None else now
+        self._pruning = True
+        one = PrunePass(now - self.history_keep_s, now - self.outbox_keep_s)
+        if batch is not None:
+            one.batch = batch
+        self._queue.put(one)
+        return True
 
     def sample(self, ts: float, online: int, total: int, alerts: int) -> None:
         """Queue one availability sample and drop those older than `SAMPLE_KEEP_S`."""
@@ -129,14 +153,20 @@ class MonitorStore:
                     batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
-            rows = [b for b in batch if b is not _STOP]
-            stop = len(rows) != len(batch)
+            rows = [b for b in batch if isinstance(b, tuple)]
+            stop = any(b is _STOP for b in batch)
             if rows:
                 conn.execute("BEGIN")
                 for sql, params in rows:
                     conn.execute(sql, params)
                 conn.execute("COMMIT")
                 self.written += len(rows)
+            for one in batch:  # one batch of a pass; the rest goes behind ingest's rows
+                if isinstance(one, PrunePass) and not stop:
+                    if not prune_batch(conn, one):
+                        self._queue.put(one)  # before task_done: flush() waits for the pass
+                    else:
+                        self.last_prune, self._pruning = one, False
             for _ in batch:
                 self._queue.task_done()
         conn.close()

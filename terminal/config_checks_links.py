@@ -89,7 +89,7 @@ def validate_platform(pf: PlatformSection) -> None:
 
 
 def validate_monitor(mo: MonitorSection) -> None:
-    """[monitor]: addresses, intervals, the key id and TLS files in pairs."""
+    """[monitor]: addresses, intervals, the key id, TLS files in pairs, retention."""
     topic_safe("monitor.centre", mo.centre)
     host_port("monitor.broker", mo.broker)
     host_port("monitor.listen", mo.listen)
@@ -105,3 +105,8 @@ def validate_monitor(mo: MonitorSection) -> None:
     if (mo.cert_file or mo.key_file) and not mo.ca_file:
         raise ConfigError("monitor.cert_file: a client certificate needs TLS; set "
                           "monitor.ca_file too")
+    for key in ("history_days", "outbox_peaks_days"):
+        days = getattr(mo, key)
+        if isinstance(days, bool) or not isinstance(days, int) or not 31 <= days <= 3660:
+            raise ConfigError(f"monitor.{key}: must be a whole number of days 31..3660 (the "
+                              f"operating report needs at least a month), not {days!r}")

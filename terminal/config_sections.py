@@ -212,3 +212,5 @@ class MonitorSection:
     ca_file: str = ""  # CA of the broker certificate; setting it turns TLS on
     cert_file: str = ""  # client certificate and key, when the broker wants them
     key_file: str = ""
+    history_days: int = 400  # history (transitions, alarms, events, ...) kept: a year of reports
+    outbox_peaks_days: int = 400  # hourly outbox peaks kept
