@@ -15,9 +15,9 @@ from terminal.composition import open_locker
 from terminal.config import load_config
 from terminal.log_setup import configure_logging, remove_handlers
 
-APPLICANT_ID = "11010519491231002X"  # valid shape and check digit (the GB 11643 sample)
-PROXY_ID = "310101199001011237"
-STRANGER_ID = "440305198512120014"
+APPLICANT_ID = "000000194912310027"  # fake (region 000000), valid check digit
+PROXY_ID = "00000019900101123X"
+STRANGER_ID = "000000198512120011"
 PHONE = "13912345678"
 NAME = "张三丰"
 PROXY_NAME = "李四"

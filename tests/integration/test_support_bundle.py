@@ -29,7 +29,7 @@ HASH_KEY = "support-bundle-test-hash-key-0123456789"
 FILE_SECRETS = ("mqtt-password-in-file-8c1f", "platform-token-in-file-77ab")
 ENV_SECRETS = {"KIOSK_MQTT_PASSWORD": "mqtt-password-from-env-5e2d",
                "KIOSK_PLATFORM_TOKEN": "platform-token-from-env-91c4", "KIOSK_HASH_KEY": HASH_KEY}
-PERSONAL = ("11010519491231002X", "13912345678", "王小明")
+PERSONAL = ("000000194912310027", "13912345678", "王小明")
 
 
 def kiosk(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess:

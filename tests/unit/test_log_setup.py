@@ -22,7 +22,7 @@ from terminal.log_setup import (
     remove_handlers,
 )
 
-ID_NUMBER = "11010519491231002X"  # the GB 11643 sample number: valid shape and check digit
+ID_NUMBER = "000000194912310027"  # fake (region 000000), valid check digit
 PHONE = "13912345678"
 FIELDS = {"ts", "level", "logger", "msg", "terminal", "process", "thread"}
 
@@ -43,7 +43,7 @@ def lines(path: Path) -> list[dict]:
 
 @pytest.mark.parametrize(("text", "expected"), [
     (f"card {ID_NUMBER} read", f"card {ID_MARK} read"),
-    ("id 310101199001011234.", f"id {ID_MARK}."),
+    ("id 000000199001011234.", f"id {ID_MARK}."),
     (f"身份证{ID_NUMBER.lower()}号", f"身份证{ID_MARK}号"),
     (f"call {PHONE}", f"call {PHONE_MARK}"),
     ("call +86 139-1234-5678 now", f"call {PHONE_MARK} now"),
