@@ -99,13 +99,25 @@ class Config:
         return Path(self.receipts.signing_key_file).expanduser() \
             if self.receipts.signing_key_file else self.data_dir / "receipt_signing.pem"
 
+    @property
+    def hash_key_path(self) -> Path:
+        """Where the hash key file is or would be (`hash_key_file`, else data_dir/hash.key)."""
+        sec = self.security
+        return Path(sec.hash_key_file).expanduser() if sec.hash_key_file \
+            else self.data_dir / "hash.key"
+
+    def existing_hash_key(self) -> bytes | None:
+        """The hash key if one exists already (environment or file); never creates it."""
+        if os.environ.get(self.security.hash_key_env) or self.hash_key_path.is_file():
+            return self.hash_key()
+        return None
+
     def hash_key(self) -> bytes:
         """The keyed-hash secret: from the environment, or a file (created once, mode 0600)."""
         env = os.environ.get(self.security.hash_key_env)
         if env:
             return env.encode("utf-8")
-        path = Path(self.security.hash_key_file) if self.security.hash_key_file \
-            else self.data_dir / "hash.key"
+        path = self.hash_key_path
         if not path.exists():
             _create_key_file(path)
         key = path.read_text(encoding="utf-8").strip().encode("utf-8")

@@ -35,19 +35,12 @@ def load(path: str | None) -> tuple[Config | None, Check]:
                    f"{cfg.terminal.centre_id}, data in {cfg.data_dir.resolve()}")
 
 
-def key_path(cfg: Config) -> Path:
-    """Where the hash key file is (or would be)."""
-    sec = cfg.security
-    return Path(sec.hash_key_file).expanduser() if sec.hash_key_file \
-        else cfg.data_dir / "hash.key"
-
-
 def read_hash_key(cfg: Config) -> bytes | None:
     """The keyed-hash secret if there is one (environment, then file); never creates it."""
     env = os.environ.get(cfg.security.hash_key_env)
     if env:
         return env.encode("utf-8")
-    path = key_path(cfg)
+    path = cfg.hash_key_path
     try:
         return path.read_text(encoding="utf-8").strip().encode("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -56,7 +49,7 @@ def read_hash_key(cfg: Config) -> bytes | None:
 
 def hash_key_check(cfg: Config) -> Check:
     """The secret behind every stored identity hash and the audit seal."""
-    name, path = "hash key", key_path(cfg)
+    name, path = "hash key", cfg.hash_key_path
     if os.environ.get(cfg.security.hash_key_env):
         where = f"the environment variable {cfg.security.hash_key_env}"
     elif path.exists():

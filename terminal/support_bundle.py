@@ -72,15 +72,6 @@ def versions() -> dict[str, Any]:
             "implementation": platform.python_implementation(), "os": platform.platform()}
 
 
-def _hash_key_if_present(cfg: Config) -> bytes | None:
-    """The hash key only if it already exists (the env variable or the file): never created."""
-    if os.environ.get(cfg.security.hash_key_env):
-        return cfg.hash_key()
-    path = Path(cfg.security.hash_key_file) if cfg.security.hash_key_file \
-        else cfg.data_dir / "hash.key"
-    return cfg.hash_key() if path.is_file() else None
-
-
 def export_chain(db_path: Path, sink: BinaryIO,
                  say: Callable[[str], None]) -> tuple[int, dict[str, Any] | None, str]:
     """Stream every audit row as a JSON line into `sink`, re-checking the chain on the way.
@@ -129,7 +120,7 @@ def _audit_members(cfg: Config, say: Callable[[str], None]) -> Iterator[tuple[st
         yield "audit/verify.json", _json({"ok": None, "reason": "no locker database"})
         return
     try:
-        key = _hash_key_if_present(cfg)
+        key = cfg.existing_hash_key()
     except ConfigError as err:  # a damaged key file: check the chain, say why the seal is not
         say(f"audit seal not checked: {err}")
         key = None
