@@ -211,7 +211,9 @@ class BusTransactions:
                                f"tr{'y' if tries == 1 else 'ies'}: {error}")
 
     def _check_shape(self, unit: int, request: ModbusPDU, answer: ModbusPDU, what: str) -> None:
-        """Refuse a malformed answer as this board's error; `garbled_limit` in a row: offline.
+        """Refuse a malformed answer as this board's error; the board is offline until it is right.
+
+        A CRC-valid wrong answer is firmware or wiring, not line noise: it does not go away.
 
         Not retried: the board did answer, and for a write it may have acted.
         """
@@ -219,9 +221,7 @@ class BusTransactions:
             check_shape(request, answer, what)
         except BoardMalformedAnswer as err:
             self._count("malformed", unit)
-            self._garbled[unit] += 1
-            if self._garbled[unit] >= self._timing.garbled_limit:
-                self._mark(unit, online=False, reason=str(err))
+            self._mark(unit, online=False, reason=str(err))
             raise
 
     def _wait_gap(self) -> None:

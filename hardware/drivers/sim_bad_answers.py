@@ -29,21 +29,26 @@ class AnswerFault(Enum):
     WRONG_UNIT = "wrong_unit"  # another unit's id in the answer
     WRONG_FUNCTION = "wrong_function"  # another function code in the answer
     WRONG_ECHO = "wrong_echo"  # a write answered with another address
-    LOST_ACK = "lost_ack"  # a write is carried out, its answer never sent
+    LOST_ACK = "lost_ack"  # a lock is fired (the write carried out), its answer never sent
 
-    def applies_to(self, function_code: int) -> bool:
-        """Whether this fault changes the answer to a request of `function_code`."""
-        if self in (AnswerFault.SHORT,):
+    def applies_to(self, function_code: int, fired: bool) -> bool:
+        """Whether this fault changes the answer to a request of `function_code`.
+
+        `fired`: the request pulsed a lock (an unlock, not the start-up "all relays off").
+        """
+        if self is AnswerFault.SHORT:
             return function_code in _READ_BITS
-        if self in (AnswerFault.WRONG_ECHO, AnswerFault.LOST_ACK):
+        if self is AnswerFault.WRONG_ECHO:
             return function_code in _WRITES
+        if self is AnswerFault.LOST_ACK:
+            return fired
         return self is not AnswerFault.NONE
 
 
-def take(faults: BoardFaults, function_code: int) -> AnswerFault:
+def take(faults: BoardFaults, function_code: int, fired: bool) -> AnswerFault:
     """The fault for one answer to `function_code`, counting down `answer_times` (NONE: none)."""
     fault = AnswerFault(faults.answer)
-    if not fault.applies_to(function_code):
+    if not fault.applies_to(function_code, fired):
         return AnswerFault.NONE
     if faults.answer_times is not None:
         faults.answer_times -= 1

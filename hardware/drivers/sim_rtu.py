@@ -224,9 +224,11 @@ def respond(bus: SimBus, request: Request) -> Reply:
         fate = bus.fate(board)
         if fate in (Fate.SILENT, Fate.DROP):
             return Reply(None)
+        pulses = sum(ch.unlock_count for ch in board.channels)
         response = execute(board, request.pdu)
+        fired = sum(ch.unlock_count for ch in board.channels) > pulses
         fault = bad.AnswerFault.NONE if response.isError() else \
-            bad.take(board.faults, request.pdu[0])
+            bad.take(board.faults, request.pdu[0], fired)
         if fault is bad.AnswerFault.NONE:
             frame = encode(request.unit, response)
         else:

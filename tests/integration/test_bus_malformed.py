@@ -37,9 +37,9 @@ def test_malformed_answers_are_that_boards_error_and_the_others_are_served(rig_f
     rig.control.answer(2, fault)  # every answer of board 2, until cleared
     with pytest.raises(BoardUnavailable):
         bus.read(2)
-    assert wait_for(lambda: not bus.is_online(2))  # garbled_limit malformed answers in a row
-    assert bus.stats().malformed >= 3
-    assert bus.stats().per_board_errors[2] >= 3
+    assert not bus.is_online(2)  # at once: a CRC-valid wrong answer is not line noise
+    assert bus.stats().malformed >= 1
+    assert bus.stats().per_board_errors[2] >= 1
     assert bus.running
     assert bus.is_online(1)
     bus.unlock(1, 7)
@@ -68,7 +68,7 @@ def test_a_short_answer_to_a_fresh_read_raises_the_domain_error(rig_factory):
     assert error is not None
     assert "16 bits, asked 24" in str(error)
     assert bus.running
-    assert bus.is_online(1)
+    assert wait_for(lambda: bus.is_online(1))  # answers right again: back at the next probe
 
 
 def test_an_unlock_answered_with_a_wrong_echo_is_refused_and_not_retried(rig_factory):
@@ -227,5 +227,6 @@ def test_the_answer_switch_works_through_the_tcp_control_and_refuses_nonsense(ri
         board = next(b for b in ctl.state()["boards"] if b["unit"] == 1)
         assert board["faults"]["answer"] == "none"  # one answer spoilt, then normal again
         assert board["counters"]["bad_answers"] == 1
+    assert wait_for(lambda: bus.is_online(1), timeout=5)  # offline until it answered right
     bus.unlock(1, 1)
     assert wait_for(lambda: bus.read(1).channels[1].door_open)
