@@ -86,7 +86,12 @@ class LockBus(Protocol):
         ...
 
     def is_online(self, unit: int) -> bool:
-        """False once a board stopped answering, until it answers again."""
+        """False once a board stopped answering, until it answers again (and while not running)."""
+        ...
+
+    @property
+    def running(self) -> bool:
+        """Whether the bus worker serves the bus; False once it ended, however it ended."""
         ...
 
     def unlock(self, unit: int, channel: int, timeout: float = 2.0) -> None:
