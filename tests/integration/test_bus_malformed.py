@@ -6,6 +6,7 @@ CRC-valid frames of the wrong shape, or carries a write out and never answers it
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -48,8 +49,12 @@ def test_malformed_answers_are_that_boards_error_and_the_others_are_served(rig_f
     assert "malformed" in bus.snapshot(2).error
     rig.control.answer(2, "none")
     assert wait_for(lambda: bus.is_online(2), timeout=5)
-    bus.unlock(2, 7)
-    assert wait_for(lambda: bus.read(2).channels[7].door_open)
+    # on a loaded machine the ack can come late (0.1 s timeout): then the unlock is reported
+    # unknown, not sent again; either way the door opens with one pulse
+    with contextlib.suppress(BoardUnavailable):
+        bus.unlock(2, 7)
+    assert wait_for(lambda: rig.sim.board(2).channel(7).door_open)
+    assert _unlocks(rig, 2, 7) == 1
 
 
 def test_a_short_answer_to_a_fresh_read_raises_the_domain_error(rig_factory):
