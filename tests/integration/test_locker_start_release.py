@@ -101,3 +101,23 @@ def test_a_bus_worker_that_never_gets_ready_is_a_clear_error(pty_bus, tmp_path, 
         open_locker(cfg)
     assert _threads("lock-bus") == []
     assert _fds_on(link) == held
+
+
+@pytest.mark.usefixtures("hash_key")
+def test_the_cli_says_so_in_one_line_when_the_bus_never_gets_ready(pty_bus, tmp_path,
+                                                                   monkeypatch, capsys):
+    from terminal import cli
+
+    _sim, link = pty_bus
+    _config(tmp_path, link)
+
+    def die(_self, _board):
+        raise _Fatal("injected into start-up")
+
+    monkeypatch.setattr(ModbusLockBus, "_initialise", die)
+    status = cli.main(["locker", "status", "--config", str(tmp_path / "kiosk.toml")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status != 0
+    assert err[-1].startswith("kiosk: the locker could not start: the lock bus on ")
+    assert "Traceback" not in "\n".join(err)
+    assert _threads("lock-bus") == []
