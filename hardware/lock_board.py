@@ -19,6 +19,13 @@ class BoardUnavailable(LockBoardError):
     """The board did not answer (timeout, CRC errors, offline): outcome unknown."""
 
 
+class BoardMalformedAnswer(BoardUnavailable):
+    """The board answered with a CRC-valid frame of the wrong shape: outcome unknown.
+
+    Wrong unit or function code, fewer bits or registers than asked, a write not echoed.
+    """
+
+
 class BoardRejected(LockBoardError):
     """The board answered with a Modbus exception (bad address, busy)."""
 
@@ -51,6 +58,8 @@ class BusStats:
     crc_errors: int = 0
     exceptions: int = 0
     retries: int = 0
+    malformed: int = 0  # CRC-valid answers of the wrong shape, refused
+    worker_faults: int = 0  # unexpected exceptions the bus worker survived
     per_board_errors: dict[int, int] = field(default_factory=dict)
 
 
@@ -77,7 +86,12 @@ class LockBus(Protocol):
         ...
 
     def is_online(self, unit: int) -> bool:
-        """False once a board stopped answering, until it answers again."""
+        """False once a board stopped answering, until it answers again (and while not running)."""
+        ...
+
+    @property
+    def running(self) -> bool:
+        """Whether the bus worker serves the bus; False once it ended, however it ended."""
         ...
 
     def unlock(self, unit: int, channel: int, timeout: float = 2.0) -> None:

@@ -3,7 +3,8 @@
 A mixin of KioskApp. Window close requests (the close button, Alt+F4, Escape should it ever be
 re-enabled) are refused unless a technician chose "exit the app" in maintenance. WATCHDOG=1 is
 sent from a Kivy clock interval, so a stalled main loop stops the pings and systemd restarts
-the app. SIGTERM (`systemctl stop`) closes the app cleanly (store, bus) instead of killing it.
+the app; so does a lock-bus worker that died (the locker shows out of service meanwhile).
+SIGTERM (`systemctl stop`) closes the app cleanly (store, bus) instead of killing it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Lockdown:
     notifier: Notifier
     exit_status: int = 0
     _may_close: bool = False
+    _starving: bool = False  # the watchdog is no longer fed: the lock-bus worker died
 
     def start_lockdown(self, notifier: Notifier | None = None) -> None:
         """Refuse close requests; feed the watchdog; READY=1 once Home has been drawn."""
@@ -43,11 +45,23 @@ class Lockdown:
         interval = self.notifier.ping_interval_s
         if interval is not None:
             self.notifier.ping()  # start-up counts against the watchdog too
-            Clock.schedule_interval(lambda _dt: self.notifier.ping(), interval)
+            Clock.schedule_interval(self._feed_watchdog, interval)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._terminated)
         # the first tick runs before the first frame; the second after it: Home is on screen
         Clock.schedule_once(lambda _dt: Clock.schedule_once(self._interactive, 0), 0)
+
+    def _feed_watchdog(self, _dt: float = 0.0) -> None:
+        """WATCHDOG=1 from the main loop, unless the lock-bus worker died (systemd restarts us)."""
+        bus = getattr(getattr(self, "runtime", None), "bus", None)
+        if bus is not None and getattr(bus, "running", True) is False and not self._may_close:
+            if not self._starving:
+                self._starving = True
+                log.critical("the lock-bus worker is not running: watchdog no longer fed, "
+                             "systemd will restart the terminal")
+                self.notifier.status("lock bus down; locker out of service; restart pending")
+            return
+        self.notifier.ping()
 
     def _interactive(self, _dt: float) -> None:
         self.notifier.ready("Home shown; opening the locker")

@@ -33,9 +33,13 @@ def _plain(obj: Any) -> Any:
 
 
 def _with_locker(args: argparse.Namespace, action: Callable[[Any], dict]) -> dict:
+    from hardware.lock_board import LockBoardError
     from terminal.composition import open_locker
 
-    runtime = open_locker(load_config(args.config))
+    try:
+        runtime = open_locker(load_config(args.config))
+    except LockBoardError as err:  # e.g. the bus worker never got ready: one line, no traceback
+        raise CliError(f"the locker could not start: {err}") from None
     try:
         return action(runtime)
     finally:

@@ -7,6 +7,7 @@ reconciled and watching the doors. Nothing else in the code base chooses a drive
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from hardware.drivers.bus_owner import BusTiming, ModbusLockBus
 from hardware.drivers.modbus_board import ModbusBoard
 from hardware.drivers.rtu_link import RtuLink, SerialSettings
 from hardware.drivers.sim_serve import Endpoint, open_endpoint
+from hardware.lock_board import BoardUnavailable
 from locker.controller import LockerController
 from locker.models import Size
 from locker.reconcile import Decision
@@ -30,6 +32,7 @@ from terminal.config import Config
 log = logging.getLogger(__name__)
 
 SIM_LINK = "sim"
+BUS_READY_S = 30.0  # start-up of the bus worker: relays off and a first read of every board
 # Per 24 channels, as common result lockers are built: small on top, extra large at the bottom.
 _SIZE_SHARE = ((Size.S, 10), (Size.M, 8), (Size.L, 4), (Size.XL, 2))
 
@@ -132,15 +135,29 @@ def open_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
     """Open the store, start the bus owner and the controller, reconcile; ready to use.
 
     `platform`: an adapter already open (the app's); otherwise one is opened from the config.
+    A start that fails half way releases what it opened (port, threads, simulator, store).
     """
+    undo = contextlib.ExitStack()
+    try:
+        return _open_locker(cfg, platform, undo)
+    except BaseException:
+        undo.close()
+        raise
+
+
+def _open_locker(cfg: Config, platform: Platform | None,
+                 undo: contextlib.ExitStack) -> LockerRuntime:
+    """`open_locker`'s steps; what each opens goes on `undo` until the runtime owns it."""
     profiles = {b.unit: load_profile(b.profile) for b in cfg.bus.boards}
     settings = locker_settings(cfg, profiles)
     sim = endpoint = None
     link = cfg.bus.link
     if link == SIM_LINK:
         sim, endpoint, link = _start_sim(cfg, profiles)
+        undo.callback(endpoint.stop)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.open(cfg.db_path)
+    undo.callback(store.close)
     serial = SerialSettings(link=link, baud=cfg.bus.baud, parity=cfg.bus.parity,
                             stopbits=cfg.bus.stopbits,
                             response_timeout=cfg.bus.response_timeout_s)
@@ -148,11 +165,17 @@ def open_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
     timing = BusTiming(retries=cfg.bus.retries, poll_interval=cfg.bus.poll_interval_s,
                        offline_probe=cfg.bus.offline_probe_s)
     bus = ModbusLockBus(RtuLink(serial), boards, timing)
+    undo.callback(bus.close)
     bus.start()
-    bus.wait_ready(30)
+    if not bus.wait_ready(BUS_READY_S):
+        raise BoardUnavailable(f"the lock bus on {link} did not start within {BUS_READY_S:.0f} s"
+                               " (its worker stopped or hung; see the log)")
     controller = LockerController(store, bus, settings, **identity_setup.controller_options(cfg))
+    undo.callback(controller.close)
     decisions = controller.start()
     runtime = LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
+    undo.pop_all()  # the runtime owns everything now; it closes all of it on a failure
+    undo.callback(runtime.close)
     runtime.platform, runtime.sender = _start_sender(cfg, controller, platform)
     if runtime.platform is not None:
         from terminal.key_sync import sync_receipt_keys

@@ -45,8 +45,8 @@ def panel_sections(snap: MaintenanceSnapshot, lang: str) -> list[tuple[str, list
               for b in snap.boards]
     bus = [_pick(ST.BUS_ROW, lang, **{k: getattr(snap.bus, k) for k in
                                       ("transactions", "timeouts", "crc_errors", "exceptions",
-                                       "retries")})] if snap.bus else [_pick(ST.NO_BUS_STATS,
-                                                                            lang)]
+                                       "retries", "malformed")})] if snap.bus else \
+        [_pick(ST.NO_BUS_STATS, lang)]
     c = snap.connectivity
     links = [_pick(ST.MQTT_ROW, lang, state=_state(c.mqtt, lang)),
              _pick(ST.PLATFORM_ROW, lang, state=_state(c.platform, lang)),

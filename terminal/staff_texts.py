@@ -109,9 +109,9 @@ ONLINE = ("在线", "online")
 OFFLINE = ("离线", "OFFLINE")
 BUS = ("总线统计", "Bus statistics")
 BUS_ROW = ("交易 {transactions}　超时 {timeouts}　校验错 {crc_errors}　异常 {exceptions}　"
-           "重试 {retries}",
+           "重试 {retries}　畸形应答 {malformed}",
            "transactions {transactions} · timeouts {timeouts} · CRC {crc_errors} · "
-           "exceptions {exceptions} · retries {retries}")
+           "exceptions {exceptions} · retries {retries} · malformed {malformed}")
 NO_BUS_STATS = ("无总线统计", "no bus statistics")
 CONNECTIVITY = ("连接状态", "Connectivity")
 MQTT_ROW = ("监控平台（MQTT）：{state}", "Fleet monitor (MQTT): {state}")

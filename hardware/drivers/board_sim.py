@@ -77,6 +77,8 @@ class BoardFaults:
     drop_rate: float = 0.0
     crc_rate: float = 0.0
     delay_ms: float = 0.0
+    answer: str = "none"  # a sim_bad_answers.AnswerFault value: answers of the wrong shape
+    answer_times: int | None = None  # how many more answers it spoils (None: until cleared)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class BoardCounters:
     served: int = 0
     dropped: int = 0
     corrupted: int = 0
+    bad_answers: int = 0  # answers spoilt by the `answer` fault (lost acks included)
 
 
 class SimBoard:

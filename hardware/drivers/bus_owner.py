@@ -2,13 +2,15 @@
 
 Implements the `LockBus` port. Unlocks and fresh reads go ahead of background polling; a dead
 board never stops the others (the transactions themselves: bus_transactions.py). At start
-every relay is switched off.
+every relay is switched off. The worker survives any exception; should it end anyway, the bus
+says so (`running` false, every board offline) rather than looking alive.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -28,6 +30,7 @@ from hardware.lock_board import (
     SnapshotListener,
 )
 
+log = logging.getLogger("hardware.drivers.bus_owner")
 PRIORITY_UNLOCK = 0
 PRIORITY_READ = 1
 
@@ -49,6 +52,7 @@ class ModbusLockBus(BusTransactions):
         self._jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
         self._seq = itertools.count()
         self._stopping = False
+        self._died = False  # the worker ended without being stopped
         self._thread = threading.Thread(target=self._run, name="lock-bus", daemon=True)
 
     # --- the port -------------------------------------------------------------------------
@@ -57,8 +61,16 @@ class ModbusLockBus(BusTransactions):
         self._thread.start()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
-        """Block until start-up (relays off on every answering board) is done."""
-        return self._ready.wait(timeout)
+        """Block until start-up (relays off on every answering board) is done.
+
+        False if it is not done in time or the worker ended instead.
+        """
+        return self._ready.wait(timeout) and self.running
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker serves the bus (False before start, after close, or if it died)."""
+        return self._thread.is_alive() and not self._stopping and not self._died
 
     def units(self) -> list[int]:
         """Unit ids of the configured boards."""
@@ -73,15 +85,15 @@ class ModbusLockBus(BusTransactions):
         return self._board(unit).has_item_sensors
 
     def is_online(self, unit: int) -> bool:
-        """False while the board does not answer."""
+        """False while the board does not answer, or the bus worker is not running."""
         self._board(unit)
-        return self._online[unit]
+        return self._online[unit] and self.running
 
     def unlock(self, unit: int, channel: int, timeout: float = 2.0) -> None:
         """Fire one lock ahead of polling; returns when the board acknowledged."""
         board = self._board(unit)
-        request = board.unlock_request(channel)
-        self._submit(PRIORITY_UNLOCK, lambda: self._command(board, request, "unlock"), timeout)
+        board.unlock_request(channel)  # a bad channel is the caller's ValueError, here
+        self._submit(PRIORITY_UNLOCK, lambda: self._unlock(board, channel), timeout)
 
     def read(self, unit: int, timeout: float = 2.0) -> BoardSnapshot:
         """A fresh read of one board's sensors, ahead of polling."""
@@ -114,7 +126,7 @@ class ModbusLockBus(BusTransactions):
 
     # --- the worker -----------------------------------------------------------------------
     def _submit(self, priority: int, work: Callable[[], Any], timeout: float) -> Any:
-        if self._stopping or not self._thread.is_alive():
+        if not self.running:
             raise BoardUnavailable("the lock bus is not running")
         job = _Job(priority, next(self._seq), work, Future())
         self._jobs.put(job)
@@ -126,6 +138,20 @@ class ModbusLockBus(BusTransactions):
                 from None
 
     def _run(self) -> None:
+        """The worker: serve until closed; if it ends any other way, say so loudly."""
+        try:
+            self._serve()
+        except BaseException:
+            log.critical("the lock-bus worker died; every board is unavailable until the "
+                         "terminal restarts", exc_info=True)
+        finally:
+            if not self._stopping:
+                self._died = True
+                self._ready.set()  # wait_ready returns at once (False)
+                self._all_offline("the lock-bus worker stopped")
+            self._fail_pending()
+
+    def _serve(self) -> None:
         for board in self._boards.values():
             self._initialise(board)
         self._ready.set()
@@ -141,9 +167,16 @@ class ModbusLockBus(BusTransactions):
             if job.future.set_running_or_notify_cancel():
                 try:
                     job.future.set_result(job.work())
-                except Exception as err:
+                except Exception as err:  # the caller's error, not the worker's
                     job.future.set_exception(err)
-        self._fail_pending()
+
+    def _all_offline(self, reason: str) -> None:
+        """Every board offline and published, so status and listeners see the bus down."""
+        for unit in self._boards:
+            try:
+                self._mark(unit, online=False, reason=reason)
+            except Exception:
+                log.exception("board %d: could not publish the bus going down", unit)
 
     def _fail_pending(self) -> None:
         while True:

@@ -1,7 +1,9 @@
 """The wire side of the bus owner: one Modbus transaction at a time, with retries.
 
 Each frame waits the 3.5-character silent gap plus a margin; a board that stops answering is
-marked offline (logged once), probed slowly, and brought back when it answers.
+marked offline (logged once), probed slowly, and brought back when it answers. Every answer's
+shape is checked before use (answer_shape); an unanswered unlock is retried only after the door
+and relay were read and say it did not land (DESIGN §4: a lock is never pulsed twice).
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pymodbus.pdu import ModbusPDU
 
+from hardware.drivers.answer_shape import check_shape
 from hardware.drivers.modbus_board import ModbusBoard, check
 from hardware.drivers.rtu_link import LinkClosed, LinkCrcError, LinkError, LinkTimeout, RtuLink
 from hardware.lock_board import (
+    BoardMalformedAnswer,
     BoardSnapshot,
     BoardUnavailable,
     BusStats,
@@ -59,6 +64,7 @@ class BusTransactions:
                            for u in self._boards}
         self._next_due = dict.fromkeys(self._boards, 0.0)
         self._garbled = dict.fromkeys(self._boards, 0)  # see _transact
+        self._faulted: set[int] = set()  # boards whose last poll raised an unexpected error
         self._listeners: list[SnapshotListener] = []
         self._stats = BusStats(per_board_errors=dict.fromkeys(self._boards, 0))
         self._lock = threading.Lock()
@@ -81,6 +87,8 @@ class BusTransactions:
                 self._read_board(board, fresh=False)
         except LockBoardError as err:
             log.warning("board %d not ready: %s", board.unit, err)
+        except Exception as err:  # a bug or a surprise: this board is down, the bus is not
+            self._worker_fault(board.unit, "start-up", err)
 
     def _poll_due(self) -> None:
         unit = min(self._next_due, key=self._next_due.__getitem__)
@@ -88,10 +96,25 @@ class BusTransactions:
             return
         board = self._boards[unit]
         was_online = self._online[unit]
-        with contextlib.suppress(LockBoardError):  # recorded by _transact / _mark
-            self._read_board(board, fresh=False)
-            if not was_online:
-                self._initialise(board)  # it may have lost power: relays off, pulse again
+        try:
+            with contextlib.suppress(LockBoardError):  # recorded by _transact / _mark
+                self._read_board(board, fresh=False)
+                if not was_online:
+                    self._initialise(board)  # it may have lost power: relays off, pulse again
+                if unit in self._faulted:
+                    self._faulted.discard(unit)
+                    log.warning("board %d is polled normally again", unit)
+        except Exception as err:
+            self._worker_fault(unit, "poll", err)
+
+    def _worker_fault(self, unit: int, where: str, err: Exception) -> None:
+        """An unexpected exception while serving one board: logged once, the board offline."""
+        self._count("worker_faults", unit)
+        if unit not in self._faulted:
+            self._faulted.add(unit)
+            log.error("board %d: unexpected error in %s; board marked offline, the others are "
+                      "served", unit, where, exc_info=err)
+        self._mark(unit, online=False, reason=f"internal error in {where}: {err!r}")
 
     def _read_board(self, board: ModbusBoard, fresh: bool) -> BoardSnapshot:
         if fresh and not self._online[board.unit]:
@@ -104,19 +127,58 @@ class BusTransactions:
         self._publish(snap)
         return snap
 
-    def _command(self, board: ModbusBoard, request: ModbusPDU, what: str) -> None:
+    def _command(self, board: ModbusBoard, request: ModbusPDU, what: str,
+                 landed: Callable[[], bool] | None = None) -> None:
         if not self._online[board.unit] and self._ready.is_set():
             raise BoardUnavailable(f"board {board.unit} is offline")
-        check(self._transact(board, request, what), what)
+        answer = self._transact(board, request, what, landed)
+        if answer is not None:
+            check(answer, what)
 
-    def _transact(self, board: ModbusBoard, request: ModbusPDU, what: str) -> ModbusPDU:
-        """One request with retries; the board's online state follows the result."""
+    def _unlock(self, board: ModbusBoard, channel: int) -> None:
+        """Fire one lock; a retry only after `_unlock_landed` says the first did not land."""
+        request = board.unlock_request(channel)
+        self._command(board, request, "unlock", lambda: self._unlock_landed(board, channel))
+
+    def _unlock_landed(self, board: ModbusBoard, channel: int) -> bool:
+        """Before an unlock is sent again: ask whether the last one fired or opened the door.
+
+        A lost acknowledgement must not pulse the lock twice. If the board cannot be read,
+        the outcome is unknown and the unlock is not sent again.
+        """
+        what = "door read before an unlock retry"
+        try:
+            doors = self._transact(board, board.door_request(), what)
+            if doors is not None and board.channel_states(doors, None)[channel].door_open:
+                log.warning("board %d channel %d: unlock unacknowledged, the door reads open; "
+                            "not sent again", board.unit, channel)
+                return True
+            relay = board.relay_request(channel)
+            coil = None if relay is None else \
+                self._transact(board, relay, "relay read before an unlock retry")
+            if coil is not None and check(coil, "relay read").bits[0]:  # shape checked
+                log.warning("board %d channel %d: unlock unacknowledged, the relay is pulsing; "
+                            "not sent again", board.unit, channel)
+                return True
+        except LockBoardError as err:
+            raise BoardUnavailable(f"board {board.unit} did not acknowledge the unlock and its "
+                                   f"door could not be read ({err}); not sent again") from err
+        return False
+
+    def _transact(self, board: ModbusBoard, request: ModbusPDU, what: str,
+                  landed: Callable[[], bool] | None = None) -> ModbusPDU | None:
+        """One request with retries; the board's online state follows the result.
+
+        `landed` (unlocks): asked before every retry; True ends it as done, returns None.
+        """
         unit = board.unit
         tries = 1 + (self._timing.retries if self._online[unit] else 0)
         error: LinkError | None = None
         silent = False  # a try went unanswered (or the link closed): not just a noisy line
         for attempt in range(tries):
             if attempt:
+                if landed is not None and landed():
+                    return None
                 self._count("retries")
             self._wait_gap()
             try:
@@ -132,6 +194,7 @@ class BusTransactions:
                 error, silent = err, True
                 break
             else:
+                self._check_shape(unit, request, answer, what)
                 self._count("transactions")
                 if answer.isError():
                     self._count("exceptions", unit)
@@ -146,6 +209,20 @@ class BusTransactions:
             self._mark(unit, online=False, reason=f"{what}: {error}")
         raise BoardUnavailable(f"board {unit} did not answer {what} after {tries} "
                                f"tr{'y' if tries == 1 else 'ies'}: {error}")
+
+    def _check_shape(self, unit: int, request: ModbusPDU, answer: ModbusPDU, what: str) -> None:
+        """Refuse a malformed answer as this board's error; the board is offline until it is right.
+
+        A CRC-valid wrong answer is firmware or wiring, not line noise: it does not go away.
+
+        Not retried: the board did answer, and for a write it may have acted.
+        """
+        try:
+            check_shape(request, answer, what)
+        except BoardMalformedAnswer as err:
+            self._count("malformed", unit)
+            self._mark(unit, online=False, reason=str(err))
+            raise
 
     def _wait_gap(self) -> None:
         """The RTU silent interval before every frame (a physical timing, not synchronisation)."""

@@ -22,7 +22,7 @@ from pymodbus.pdu.register_message import (
 )
 
 from hardware.board_profile import BitMap, BoardProfile, Table, UnlockMethod
-from hardware.lock_board import BoardRejected, ChannelState
+from hardware.lock_board import BoardMalformedAnswer, BoardRejected, ChannelState
 
 _EXCEPTION_NAMES = {1: "illegal function", 2: "illegal data address", 3: "illegal data value",
                     4: "device failure", 6: "device busy"}
@@ -83,14 +83,29 @@ class ModbusBoard:
         item = self.profile.item
         return _read_bits(item, self.channels, self.unit) if item else None
 
+    def relay_request(self, channel: int) -> ModbusPDU | None:
+        """Read one lock's relay coil (1 while the board pulses it); None where unreadable."""
+        self._check_channel(channel)
+        if self.profile.unlock_method is not UnlockMethod.COIL:
+            return None
+        return ReadCoilsRequest(address=self.profile.unlock_base + channel, count=1,
+                                dev_id=self.unit)
+
+    def _bits(self, answer: ModbusPDU, what: str) -> list:
+        bits = getattr(check(answer, what), "bits", None)
+        if not isinstance(bits, list) or len(bits) < self.channels:
+            raise BoardMalformedAnswer(f"board {self.unit} gave a malformed answer to {what}: "
+                                       f"{len(bits or [])} bits for {self.channels} channels")
+        return bits
+
     def channel_states(self, doors: ModbusPDU, items: ModbusPDU | None) -> tuple[ChannelState, ...]:
-        """Combine door and item answers into per-channel states."""
-        d_bits = check(doors, "door read").bits
+        """Combine door and item answers into per-channel states (their shape checked first)."""
+        d_bits = self._bits(doors, "door read")
         active = self.profile.door.active
         door_open = [bool(d_bits[i]) == bool(active) for i in range(self.channels)]
         if items is None or self.profile.item is None:
             return tuple(ChannelState(door_open=o) for o in door_open)
-        i_bits = check(items, "item read").bits
+        i_bits = self._bits(items, "item read")
         occ = self.profile.item.active
         return tuple(ChannelState(door_open=door_open[i], occupied=bool(i_bits[i]) == bool(occ))
                      for i in range(self.channels))

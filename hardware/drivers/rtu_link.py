@@ -107,13 +107,12 @@ class RtuLink:
             raise LinkClosed(f"{self.settings.link}: {err}") from err
         finally:
             self.last_activity = time.monotonic()
-        if answer[0] != request.dev_id:
-            self._drain()
-            raise LinkCrcError(f"answer from unit {answer[0]}, expected {request.dev_id}")
         crc = int.from_bytes(answer[-2:], "big")
         if not FramerRTU.check_CRC(answer[:-2], crc):
             self._drain()
             raise LinkCrcError("bad CRC")
+        if answer[0] != request.dev_id:
+            self._drain()  # a CRC-valid answer from another unit: the shape check refuses it
         pdu = self._decoder.decode(answer[1:-2])
         if pdu is None:
             raise LinkCrcError(f"undecodable answer {answer.hex(' ')}")

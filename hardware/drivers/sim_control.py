@@ -16,12 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from hardware.drivers.board_sim import SimBoard, SimBus, SimError
+from hardware.drivers.sim_bad_answers import AnswerFault
 from hardware.drivers.sim_serve import parse_tcp
 
 log = logging.getLogger(__name__)
 MAX_LINE = 65536
 CHANNEL_COMMANDS = ("close", "force", "jam", "unjam", "put", "take")
-COMMANDS = ("state", *CHANNEL_COMMANDS, "offline", "online", "faults", "auto_close")
+COMMANDS = ("state", *CHANNEL_COMMANDS, "offline", "online", "faults", "answer", "auto_close")
 
 
 class ControlError(Exception):
@@ -69,11 +70,26 @@ class ControlHandler:
             for key, value in values.items():
                 setattr(board.faults, key, value)
             return {"faults": vars(board.faults).copy()}
+        if cmd == "answer":
+            return self._answer(self._board(req), req)
         if cmd == "auto_close":
             ms = req.get("ms")
             self.bus.set_auto_close(None if ms is None else _number(req, "ms", 1))
             return {"auto_close_ms": ms}
         raise SimError(f"unknown command {cmd!r} (commands: {', '.join(COMMANDS)})")
+
+    @staticmethod
+    def _answer(board: SimBoard, req: dict) -> dict:
+        """Spoil the board's answers: `fault` (none clears), `times` answers or until cleared."""
+        names = [f.value for f in AnswerFault]
+        if req.get("fault") not in names:
+            raise SimError(f"fault must be one of {', '.join(names)}, not {req.get('fault')!r}")
+        times = None if req.get("times") is None else int(_number(req, "times", 1))
+        if times is not None and times != req["times"]:
+            raise SimError(f"times must be a whole number, not {req['times']!r}")
+        board.faults.answer = req["fault"]
+        board.faults.answer_times = None if req["fault"] == "none" else times
+        return {"faults": vars(board.faults).copy()}
 
     def handle(self, req: Any) -> dict:
         """Answer one request object."""
@@ -274,6 +290,13 @@ class SimControl:
         """Set the given fault rates / stall on a board (None: leave as is)."""
         return self.call("faults", unit=unit, drop_rate=drop_rate, crc_rate=crc_rate,
                          delay_ms=delay_ms)
+
+    def answer(self, unit: int, fault: str, times: int | None = None) -> dict:
+        """Spoil a board's answers (short, wrong_unit, wrong_function, wrong_echo, lost_ack).
+
+        `times`: that many affected answers, then normal again; None: until `fault="none"`.
+        """
+        return self.call("answer", unit=unit, fault=fault, times=times)
 
     def auto_close(self, ms: float | None) -> dict:
         """Doors close by themselves `ms` after opening (None: only when told)."""

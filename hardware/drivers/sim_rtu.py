@@ -28,6 +28,7 @@ from pymodbus.pdu.register_message import (
 )
 
 from hardware.board_profile import Table
+from hardware.drivers import sim_bad_answers as bad
 from hardware.drivers import sim_registers as tables
 from hardware.drivers.board_sim import Fate, SimBoard, SimBus
 from hardware.drivers.sim_registers import ExceptionCode, IllegalRequest
@@ -223,7 +224,17 @@ def respond(bus: SimBus, request: Request) -> Reply:
         fate = bus.fate(board)
         if fate in (Fate.SILENT, Fate.DROP):
             return Reply(None)
-        frame = encode(request.unit, execute(board, request.pdu))
+        pulses = sum(ch.unlock_count for ch in board.channels)
+        response = execute(board, request.pdu)
+        fired = sum(ch.unlock_count for ch in board.channels) > pulses
+        fault = bad.AnswerFault.NONE if response.isError() else \
+            bad.take(board.faults, request.pdu[0], fired)
+        if fault is bad.AnswerFault.NONE:
+            frame = encode(request.unit, response)
+        else:
+            board.counters.bad_answers += 1
+            if (frame := bad.bad_answer(fault, request.unit, response)) is None:
+                return Reply(None)
         if fate is Fate.CORRUPT:
             frame = corrupt(frame)
         return Reply(frame, board.faults.delay_ms / 1000)

@@ -91,6 +91,7 @@ class FakeBus:
         self.last: dict[int, BoardSnapshot] = {}
         self.crash_on_unlock = ""  # "before" or "after" the door opens
         self.tick = 0.0
+        self.running = True  # the worker serves the bus
 
     # -- LockBus ----------------------------------------------------------------------------
     def units(self) -> list[int]:

@@ -304,7 +304,8 @@ def test_control_commands_in_process(bus: SimBus, clock: FakeClock):
     ctl.unjam(2, 0)
     ctl.offline(2)
     assert ctl.faults(2, drop_rate=0.5, delay_ms=20)["faults"] == {
-        "offline": True, "drop_rate": 0.5, "crc_rate": 0.0, "delay_ms": 20}
+        "offline": True, "drop_rate": 0.5, "crc_rate": 0.0, "delay_ms": 20, "answer": "none",
+        "answer_times": None}
     ctl.online(2)
     ctl.auto_close(500)
     state = ctl.state()
