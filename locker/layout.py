@@ -122,8 +122,16 @@ def _wiring(unit: int, channel: int, size: Size) -> Wiring:
     return Wiring(unit, channel, size)
 
 
-def diff(conn: sqlite3.Connection, layout: tuple[CompartmentSpec, ...]) -> LayoutDiff:
-    """Compare the database with `layout`; each change marked applicable or blocked."""
+ALL_KINDS = frozenset(ChangeKind)
+
+
+def diff(conn: sqlite3.Connection, layout: tuple[CompartmentSpec, ...],
+         kinds: frozenset[ChangeKind] = ALL_KINDS) -> LayoutDiff:
+    """Compare the database with `layout`; each change marked applicable or blocked.
+
+    `kinds`: the changes that would be applied together (the others keep their old wiring
+    when collisions are checked), e.g. only additions at start-up.
+    """
     known = {c.id: c for c in list_compartments(conn)}
     proposed = {s.id: s for s in layout}
     pending = {i.compartment_id for i in journal.pending(conn)}
@@ -150,7 +158,7 @@ def diff(conn: sqlite3.Connection, layout: tuple[CompartmentSpec, ...]) -> Layou
             changes[cid] = _block(change, Blocker.PENDING_INTENT, "a door opening is under way")
         elif comp.state in _HELD or item_in(conn, cid) is not None:
             changes[cid] = _block(change, Blocker.OCCUPIED, "an item is inside")
-    _block_collisions(changes, known)
+    _block_collisions(changes, known, kinds)
     return LayoutDiff(tuple(changes[k] for k in sorted(changes)))
 
 
@@ -158,7 +166,8 @@ def _block(change: LayoutChange, why: Blocker, detail: str) -> LayoutChange:
     return LayoutChange(change.kind, change.compartment_id, change.old, change.new, why, detail)
 
 
-def _block_collisions(changes: dict[str, LayoutChange], known: dict) -> None:
+def _block_collisions(changes: dict[str, LayoutChange], known: dict,
+                      kinds: frozenset[ChangeKind]) -> None:
     """Refuse changes that would share a channel with a compartment keeping its wiring.
 
     Repeats until nothing more is refused: a refused change keeps its old wiring, which may in
@@ -168,13 +177,13 @@ def _block_collisions(changes: dict[str, LayoutChange], known: dict) -> None:
         final: dict[tuple[int, int], str] = {}
         for cid, comp in known.items():
             change = changes.get(cid)
-            if change is not None and change.applicable:
+            if change is not None and change.applicable and change.kind in kinds:
                 continue
             if comp.unit != RETIRED_UNIT:
                 final[(comp.unit, comp.channel)] = cid
         newly = False
         for cid, change in changes.items():
-            if not change.applicable or change.new is None:
+            if not change.applicable or change.new is None or change.kind not in kinds:
                 continue
             holder = final.get(change.new.where)
             if holder is not None and holder != cid:
@@ -188,13 +197,13 @@ def _block_collisions(changes: dict[str, LayoutChange], known: dict) -> None:
 
 def apply(conn: sqlite3.Connection, audit: AuditLog, now: datetime, actor: str,
           layout: tuple[CompartmentSpec, ...], *,
-          kinds: frozenset[ChangeKind] = frozenset(ChangeKind)) -> LayoutDiff:
+          kinds: frozenset[ChangeKind] = ALL_KINDS) -> LayoutDiff:
     """Carry out the applicable changes of `kinds` (audited as `actor`); what stays proposed.
 
     A removed compartment that rows refer to (items, openings) is retired rather than
     deleted: disabled, on no board, so its history stays whole.
     """
-    before = diff(conn, layout)
+    before = diff(conn, layout, kinds)
     done = [c for c in before.applicable if c.kind in kinds]
     for change in done:
         _carry_out(conn, change, to_iso(now))
@@ -240,14 +249,14 @@ def startup(conn: sqlite3.Connection, audit: AuditLog, now: datetime,
     Returns what stays proposed; when that is not empty it is audited (`layout.proposed`).
     """
     first = conn.execute("SELECT 1 FROM compartments LIMIT 1").fetchone() is None
-    before = diff(conn, layout)
-    now_applied = [c for c in before.applicable if first or c.kind is ChangeKind.ADDED]
+    kinds = ALL_KINDS if first else frozenset({ChangeKind.ADDED})
+    now_applied = [c for c in diff(conn, layout, kinds).applicable if c.kind in kinds]
     for change in now_applied:
         _carry_out(conn, change, to_iso(now))
     if now_applied:
         audit.append(conn, now, SYSTEM, "layout.synced", None,
                      changed=[c.compartment_id for c in now_applied])
-    left = diff(conn, layout) if now_applied else before
+    left = diff(conn, layout)
     if left.changes:
         audit.append(conn, now, SYSTEM, "layout.proposed", None,
                      changes=len(left.changes), blocked=[c.describe() for c in left.blocked])

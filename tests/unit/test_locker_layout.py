@@ -118,6 +118,16 @@ def test_an_addition_on_a_kept_channel_is_refused(tmp_path):
     assert "B01" not in wiring(rig)
 
 
+def test_an_addition_on_a_channel_another_rewire_frees_waits_for_apply(tmp_path):
+    rig = make_rig(tmp_path, layout=SMALL)
+    rig = restart(rig, (replace(SMALL[0], channel=9), CompartmentSpec("Z01", 1, 0, Size.S),
+                        *SMALL[1:]))
+    assert "Z01" not in wiring(rig)  # A01 still holds 1/0 until a technician moves it
+    assert changes(rig) == {"A01": (ChangeKind.REWIRED, None), "Z01": (ChangeKind.ADDED, None)}
+    rig.controller.apply_layout("tech-1")
+    assert (wiring(rig)["A01"], wiring(rig)["Z01"]) == ((1, 9, "S"), (1, 0, "S"))
+
+
 def test_removed_compartments_are_deleted_or_retired_with_their_history(tmp_path):
     rig = make_rig(tmp_path, layout=SMALL)
     deposit(rig, 1, compartment_id="A02")
@@ -198,3 +208,16 @@ def test_auto_layout_names_boards_by_unit_id():
     assert before["B01"] == (2, 0, Size.S)
     assert {k: v for k, v in after.items() if k in before} == before  # no door renamed
     assert sorted(set(after) - set(before))[:2] == ["A01", "A02"]
+
+
+def test_a_left_open_alarm_clears_at_start_when_the_door_was_shut_meanwhile(tmp_path):
+    rig = make_rig(tmp_path, layout=SMALL, door_left_open_s=60.0)
+    assert rig.controller.staff_open("A02", "tech-1", "inspection").intent_id is not None
+    rig.clock.advance(61)
+    rig.bus.push(1)
+    assert [a.type for a in rig.controller.open_alarms()] == [AlarmType.DOOR_LEFT_OPEN]
+    rig.controller.close()
+    rig.bus.set_door(1, 1, False, push=False)  # shut while no process watched
+    rig = restart(rig)
+    assert rig.controller.open_alarms() == []
+    assert [a["alarm"] for a in actions(rig, "door.closed_at_start")] == ["door_left_open"]
