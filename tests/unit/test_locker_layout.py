@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 from locker.layout import RETIRED_UNIT, Blocker, ChangeKind
-from locker.models import AlarmType, CompartmentState, Size, TaskKind
+from locker.models import AlarmType, CompartmentState, Outcome, Size, TaskKind
 from locker.settings import CompartmentSpec
 from terminal.composition import auto_layout, unit_letters
 from tests.unit.locker_fakes import FakeBus, Rig, deposit, make_rig
@@ -154,7 +154,7 @@ def test_removed_compartments_are_deleted_or_retired_with_their_history(tmp_path
 def test_missing_wiring_goes_out_of_service_with_an_alarm_and_a_task(tmp_path):
     layout = (*SMALL, CompartmentSpec("B01", 2, 0, Size.S), CompartmentSpec("B24", 2, 23, Size.S))
     rig = make_rig(tmp_path, layout=layout)
-    deposit(rig, 1, compartment_id="B01")
+    code = deposit(rig, 1, compartment_id="B01").pickup_code
     # board 2 removed from the bus; the config still lists nothing for it
     rig = restart(rig, SMALL, bus=FakeBus({1: 24}))
     comps = {c.id: c for c in rig.controller.status().compartments}
@@ -167,6 +167,8 @@ def test_missing_wiring_goes_out_of_service_with_an_alarm_and_a_task(tmp_path):
     assert {t.compartment_id for t in tasks} == {"B01", "B24"}
     assert "case CASE-0001" in next(t.message for t in tasks if t.compartment_id == "B01")
     assert changes(rig)["B01"] == (ChangeKind.REMOVED, Blocker.OCCUPIED)
+    refused = rig.controller.pickup(code)  # refused in plain words, the code still valid
+    assert (refused.outcome, refused.intent_id) == (Outcome.FAILED, None)
 
     rig = restart(rig, SMALL, bus=FakeBus({1: 24, 2: 8}))  # back, but with 8 channels
     alarms = {a.compartment_id: a for a in rig.controller.open_alarms()}
