@@ -223,3 +223,16 @@ def test_a_left_open_alarm_clears_at_start_when_the_door_was_shut_meanwhile(tmp_
     rig = restart(rig)
     assert rig.controller.open_alarms() == []
     assert [a["alarm"] for a in actions(rig, "door.closed_at_start")] == ["door_left_open"]
+
+
+def test_a_board_back_later_with_a_door_open_raises_door_forced(tmp_path):
+    layout = (*SMALL, CompartmentSpec("B01", 2, 0, Size.S))
+    rig = make_rig(tmp_path, layout=layout)
+    rig.controller.close()
+    rig.bus.set_online(2, False, push=False)
+    rig = restart(rig)  # board 2 offline at start: its doors are not known yet
+    assert rig.controller.open_alarms() == []
+    rig.bus.set_door(2, 0, True, push=False)
+    rig.bus.set_online(2, True)  # its first snapshot shows the door open, nothing expected
+    forced = [a for a in rig.controller.open_alarms() if a.type is AlarmType.DOOR_FORCED]
+    assert [a.compartment_id for a in forced] == ["B01"]
