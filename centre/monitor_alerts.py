@@ -17,10 +17,11 @@ if TYPE_CHECKING:
 DISK_LOW_RATIO = 0.10
 OUTBOX_GROWING_REPORTS = 3
 ALARM_ALERTS = {"door_forced": "door_forced", "door_left_open": "door_left_open",
-                "jammed": "jammed", "board_offline": "board_offline", "disk_low": "disk_low"}
+                "jammed": "jammed", "board_offline": "board_offline", "disk_low": "disk_low",
+                "wiring_missing": "wiring_missing"}
 SEVERITY = {"terminal_offline": "critical", "door_forced": "critical", "jammed": "major",
             "door_left_open": "major", "board_offline": "major", "outbox_growing": "minor",
-            "disk_low": "minor"}
+            "disk_low": "minor", "wiring_missing": "major"}
 
 
 def wanted_alerts(term: Terminal) -> dict[str, dict]:

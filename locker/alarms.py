@@ -27,6 +27,7 @@ SEVERITY = {
     AlarmType.DOOR_LEFT_OPEN: Severity.WARNING,
     AlarmType.JAMMED: Severity.WARNING,
     AlarmType.BOARD_OFFLINE: Severity.CRITICAL,
+    AlarmType.WIRING_MISSING: Severity.CRITICAL,
 }
 
 

@@ -29,6 +29,11 @@ def online_units(bus: LockBus, units: set[int]) -> frozenset[int]:
     return frozenset(u for u in units if u in known and bus.is_online(u))
 
 
+def board_online(bus: LockBus, unit: int) -> bool:
+    """Whether `unit` is a configured board that answers (False for a board no longer wired)."""
+    return bool(online_units(bus, {unit}))
+
+
 def sensor_view(bus: LockBus, layout: tuple[CompartmentSpec, ...]) -> SensorView:
     """Online boards, and channels whose last snapshot reads occupied or door open."""
     online = online_units(bus, {c.unit for c in layout})

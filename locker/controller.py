@@ -20,13 +20,13 @@ from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hardware.lock_board import BoardSnapshot, LockBus
-from locker import delivery, journal, receipt_uses, staff_ops, staff_tasks
+from locker import delivery, journal, layout, receipt_uses, staff_ops, staff_tasks, startup_checks
 from locker import deposit as deposit_op
 from locker import pickup as pickup_op
 from locker import verified_pickup as verified_op
 from locker.alarms import AlarmBook, AlarmListener
 from locker.attempt_limits import StoredAttemptGuard
-from locker.audit import SYSTEM, AuditLog, head_key
+from locker.audit import AuditLog, head_key, staff_actor
 from locker.board_view import status_of
 from locker.completion import Finisher
 from locker.door_events import DoorEventHandler
@@ -42,7 +42,6 @@ from locker.pickup_policy import PickupPolicy
 from locker.platform_news import PlatformNews
 from locker.receipt_token import ReceiptRejected, ReceiptVerifier, RejectReason, VerifiedReceipt
 from locker.reconcile import Decision, Reconciler
-from locker.records import sync_layout
 from locker.reports import DoorTestReport, LockerStatus, OpenResult
 from locker.settings import LockerSettings
 from locker.staff_auth import StaffAuth
@@ -90,6 +89,7 @@ class LockerController:
         self._expiry = Expiry(store, audit, settings, self._news)
         self._listening = False
         self._stopped = False
+        self.layout_proposal = layout.LayoutDiff(())  # what start-up left for `layout apply`
         self.attempts = StoredAttemptGuard(store, self._now, self.pickup_policy.limits, audit)
         self.staff_auth = StaffAuth(store, hasher, audit, self._now, staff_settings,
                                     password_hasher)
@@ -104,11 +104,14 @@ class LockerController:
         p = self._parts
         now = self._now()
         with p.store.transaction() as conn:
-            changed = sync_layout(conn, p.settings.layout, now)
-            if changed:
-                p.audit.append(conn, now, SYSTEM, "layout.synced", None, changed=changed)
+            self.layout_proposal = layout.startup(conn, p.audit, now, p.settings.layout)
+            startup_checks.missing_wiring(conn, p.bus, p.alarms, p.audit, now)
+        if self.layout_proposal.changes:
+            log.warning("%s", self.layout_proposal.summary())
         decisions = Reconciler(p.store, p.bus, self._monitor, self._finisher, p.audit,
                                self._now, p.settings.read_timeout_s).run()
+        with p.store.transaction() as conn:
+            startup_checks.doors_at_start(conn, p.bus, p.alarms, p.audit, self._now())
         self._stopped = False
         if not self._listening:
             p.bus.add_listener(self._on_snapshot)
@@ -132,6 +135,20 @@ class LockerController:
         with self._parts.store.transaction() as conn:
             return self._parts.audit.append(conn, self._now(), actor, action, compartment_id,
                                             **detail)
+
+    def layout_diff(self) -> layout.LayoutDiff:
+        """What the configured layout would change in the database's wiring (nothing applied)."""
+        with self._parts.store.read() as conn:
+            return layout.diff(conn, self._parts.settings.layout)
+
+    def apply_layout(self, staff: str | StaffSession) -> layout.LayoutDiff:
+        """Apply the layout's applicable changes (audited with the staff id); what is refused."""
+        staff_id = self._staff(staff, Permission.MAINTENANCE)
+        with self._parts.store.transaction() as conn:
+            left = layout.apply(conn, self._parts.audit, self._now(), staff_actor(staff_id),
+                                self._parts.settings.layout)
+        self.layout_proposal = left
+        return left
 
     # -- operations -------------------------------------------------------------------------
 

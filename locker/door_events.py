@@ -62,8 +62,10 @@ class DoorEventHandler:
             if event.kind is EventKind.FORCED:
                 self._alarms.raise_alarm(conn, AlarmType.DOOR_FORCED, now, compartment_id=comp.id,
                                          detail="door opened with no unlock command")
-            elif event.kind is EventKind.FOUND_OPEN:
+            elif event.kind is EventKind.FOUND_OPEN:  # first read of a board, nothing expected
                 self._audit.append(conn, now, SYSTEM, "door.found_open", comp.id)
+                self._alarms.raise_alarm(conn, AlarmType.DOOR_FORCED, now, compartment_id=comp.id,
+                                         detail="door found open with no opening under way")
             elif event.kind is EventKind.LEFT_OPEN:
                 self._alarms.raise_alarm(conn, AlarmType.DOOR_LEFT_OPEN, now,
                                          compartment_id=comp.id, detail="door left open")

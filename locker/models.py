@@ -119,6 +119,7 @@ class AlarmType(Enum):
     DOOR_LEFT_OPEN = "door_left_open"
     JAMMED = "jammed"
     BOARD_OFFLINE = "board_offline"
+    WIRING_MISSING = "wiring_missing"  # the database wires a compartment to no configured channel
 
 
 class Severity(Enum):
@@ -137,6 +138,7 @@ class TaskKind(Enum):
     CHECK_COMPARTMENT = "check_compartment"
     ITEM_MISSING = "item_missing"
     UNEXPECTED_ITEM = "unexpected_item"
+    WIRING_MISSING = "wiring_missing"
 
 
 class NoticeKind(Enum):

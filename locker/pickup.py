@@ -13,6 +13,7 @@ from datetime import datetime
 
 from locker import journal
 from locker.audit import CITIZEN
+from locker.board_view import board_online
 from locker.models import PICKABLE, IntentKind, ItemState, Outcome
 from locker.parts import Parts
 from locker.pickup_codes import AttemptGuard
@@ -43,7 +44,7 @@ def pickup(parts: Parts, guard: AttemptGuard, pickup_code: str,
         found = parts.codes.find(conn, pickup_code)
         item = get_item(conn, found[1]) if found else None
         comp = get_compartment(conn, item.compartment_id) if item else None
-    online = comp is not None and parts.bus.is_online(comp.unit)  # asked outside the store lock
+    online = comp is not None and board_online(parts.bus, comp.unit)  # asked outside the store lock
     now = parts.now()
     with parts.store.transaction() as conn:
         found = parts.codes.find(conn, pickup_code)

@@ -18,7 +18,6 @@ from locker.models import (
     ItemState,
     Size,
 )
-from locker.settings import CompartmentSpec
 from locker.store import from_iso, to_iso
 
 
@@ -36,26 +35,6 @@ def _item(row: sqlite3.Row) -> Item:
                 deposited_by=row["deposited_by"], created_at=from_iso(row["created_at"]),
                 deposited_at=from_iso(row["deposited_at"]), expires_at=from_iso(row["expires_at"]),
                 closed_at=from_iso(row["closed_at"]))
-
-
-def sync_layout(conn: sqlite3.Connection, layout: tuple[CompartmentSpec, ...],
-                now: datetime) -> list[str]:
-    """Insert compartments new in the layout, update wiring/size of known ones; ids changed."""
-    changed = []
-    for spec in layout:
-        row = conn.execute("SELECT * FROM compartments WHERE id = ?", (spec.id,)).fetchone()
-        if row is None:
-            conn.execute("INSERT INTO compartments (id, unit, channel, size, enabled, state, "
-                         "updated_at) VALUES (?, ?, ?, ?, 1, 'empty', ?)",
-                         (spec.id, spec.unit, spec.channel, spec.size.value, to_iso(now)))
-            changed.append(spec.id)
-        elif (row["unit"], row["channel"], row["size"]) != (spec.unit, spec.channel,
-                                                             spec.size.value):
-            conn.execute("UPDATE compartments SET unit = ?, channel = ?, size = ?, updated_at = ? "
-                         "WHERE id = ?",
-                         (spec.unit, spec.channel, spec.size.value, to_iso(now), spec.id))
-            changed.append(spec.id)
-    return changed
 
 
 def get_compartment(conn: sqlite3.Connection, compartment_id: str) -> Compartment:

@@ -16,6 +16,7 @@ from datetime import datetime
 from locker import delivery, journal, receipt_uses
 from locker.attempt_limits import Lock, LockKind, StoredAttemptGuard, code_scope, receipt_scope
 from locker.audit import CITIZEN
+from locker.board_view import board_online
 from locker.identity import Collector, card_hash, collector_of, get_proxy
 from locker.models import (
     PICKABLE,
@@ -108,7 +109,7 @@ def with_code(ctx: PickupContext, code: str, card: str | None) -> OpenResult:
         found = parts.codes.find(conn, code)
         item = get_item(conn, found[1]) if found else None
         comp = get_compartment(conn, item.compartment_id) if item else None
-    online = comp is not None and parts.bus.is_online(comp.unit)  # outside the store lock
+    online = comp is not None and board_online(parts.bus, comp.unit)  # outside the store lock
     now = parts.now()
     with parts.store.transaction() as conn:
         found = parts.codes.find(conn, code)
@@ -139,7 +140,7 @@ def with_receipt(ctx: PickupContext, token: str | bytes, card: str | None) -> Op
     with parts.store.read() as conn:
         item = _item_for(conn, receipt)
         comp = get_compartment(conn, item.compartment_id) if item else None
-    online = comp is not None and parts.bus.is_online(comp.unit)
+    online = comp is not None and board_online(parts.bus, comp.unit)
     now = parts.now()
     with parts.store.transaction() as conn:
         if receipt_uses.spent(conn, receipt.token_id):

@@ -15,6 +15,7 @@ from typing import Any
 
 from locker.models import DOOR_SEEN_OPEN, Size
 from locker.reports import OpenResult
+from terminal import cli_layout
 from terminal.cli import CliError, Parser, emit
 from terminal.config import load_config
 
@@ -201,6 +202,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
         p.set_defaults(handler=lambda a, f=flag: _enable(a, f))
     p = locker.add_parser("expire", parents=[common], help="flag expired items, record reminders")
     p.set_defaults(handler=_expire)
+    cli_layout.add_verbs(locker, common)
 
     audit = verbs.add_parser("audit", help="the audit log").add_subparsers(
         dest="what", required=True, parser_class=Parser)

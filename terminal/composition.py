@@ -37,15 +37,28 @@ BUS_READY_S = 30.0  # start-up of the bus worker: relays off and a first read of
 _SIZE_SHARE = ((Size.S, 10), (Size.M, 8), (Size.L, 4), (Size.XL, 2))
 
 
+def unit_letters(unit: int) -> str:
+    """The letters of a board's compartments, from its unit id: 1 A, 26 Z, 27 AA, 28 AB ...
+
+    Taken from the unit id, not the board's place in the list, so adding or removing a board
+    never renames another board's doors.
+    """
+    letters = ""
+    while unit > 0:
+        unit, rest = divmod(unit - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def auto_layout(boards: list[tuple[int, int]]) -> tuple[CompartmentSpec, ...]:
-    """One compartment per channel: board k is letter A, B, ...; sizes in the usual mix."""
+    """One compartment per channel, named by unit (unit 2 channel 0 is B01); the usual sizes."""
     specs = []
-    for k, (unit, channels) in enumerate(sorted(boards)):
+    for unit, channels in sorted(boards):
         sizes: list[Size] = []
         for size, share in _SIZE_SHARE:
             sizes += [size] * round(share * channels / 24)
         sizes = (sizes + [Size.XL] * channels)[:channels]
-        letter = chr(ord("A") + k)
+        letter = unit_letters(unit)
         specs += [CompartmentSpec(f"{letter}{ch + 1:02d}", unit, ch, sizes[ch])
                   for ch in range(channels)]
     return tuple(specs)

@@ -17,7 +17,8 @@ SHOWN_ZONE = ZoneInfo("Asia/Shanghai")
 ALARM_NAMES = {"door_forced": ("柜门被强行打开", "door forced"),
                "door_left_open": ("柜门未关", "door left open"),
                "jammed": ("锁卡住", "lock jammed"),
-               "board_offline": ("控制板离线", "board offline")}
+               "board_offline": ("控制板离线", "board offline"),
+               "wiring_missing": ("柜格接线缺失", "compartment wiring missing")}
 
 
 def clock(moment: datetime) -> str:

@@ -1,0 +1,94 @@
+"""`kiosk locker layout diff|apply`: a changed layout is a proposal a technician applies.
+
+`diff` shows what the configured (or auto) layout would change in the database's wiring and
+why each refused change is refused; it changes nothing. `apply --staff ID` carries out the
+applicable changes (audited with the staff id) and lists the refused ones, one line each;
+exit 0 when everything applicable was applied. The work is done by `act(runtime) -> dict`
+functions, so the running terminal's control channel can serve them too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from locker.layout import LayoutChange, LayoutDiff
+from terminal.cli import Parser, emit
+
+
+def _change(change: LayoutChange) -> dict:
+    def wiring(w: Any) -> dict | None:
+        return None if w is None else {"unit": w.unit, "channel": w.channel,
+                                       "size": w.size.value}
+
+    return {"compartment_id": change.compartment_id, "kind": change.kind.value,
+            "old": wiring(change.old), "new": wiring(change.new),
+            "blocked": None if change.blocked is None else change.blocked.value,
+            "detail": change.detail, "text": change.describe()}
+
+
+def _report(diff: LayoutDiff) -> dict:
+    return {"changes": [_change(c) for c in diff.changes],
+            "applicable": len(diff.applicable), "blocked": len(diff.blocked)}
+
+
+def diff_act(runtime: Any) -> dict:
+    """The proposal: every change with its reason if refused (nothing is changed)."""
+    return _report(runtime.controller.layout_diff())
+
+
+def apply_act(staff: str) -> Callable[[Any], dict]:
+    """Apply the applicable changes as `staff`; the report lists what was applied and refused."""
+    def act(runtime: Any) -> dict:
+        before = runtime.controller.layout_diff()
+        left = runtime.controller.apply_layout(staff)
+        return {"applied": [_change(c) for c in before.applicable],
+                "refused": [_change(c) for c in left.blocked],
+                "left": len(left.applicable)}
+
+    return act
+
+
+def _human_diff(r: dict) -> str:
+    if not r["changes"]:
+        return "layout: the database's wiring matches the layout; nothing to apply"
+    lines = [c["text"] for c in r["changes"]]
+    lines.append(f"{len(r['changes'])} change(s): {r['applicable']} applicable, "
+                 f"{r['blocked']} refused; `kiosk locker layout apply --staff ID` applies")
+    return "\n".join(lines)
+
+
+def _human_apply(r: dict) -> str:
+    lines = [f"applied: {c['text']}" for c in r["applied"]]
+    lines.append(f"{len(r['applied'])} change(s) applied, {len(r['refused'])} refused")
+    return "\n".join(lines)
+
+
+def _diff(args: argparse.Namespace) -> None:
+    from terminal.cli_locker import _with_locker
+
+    emit(args, _with_locker(args, diff_act), _human_diff)
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from terminal.cli_locker import _with_locker
+
+    result = _with_locker(args, apply_act(args.staff))
+    for change in result["refused"]:  # one line each, beside the report
+        print(f"kiosk: refused {change['text']}", file=sys.stderr)
+    emit(args, result, _human_apply)
+    return 0 if result["left"] == 0 else 1
+
+
+def add_verbs(locker: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add `locker layout diff|apply` under `kiosk locker`."""
+    layout = locker.add_parser("layout", help="compare or apply a changed compartment layout")
+    verbs = layout.add_subparsers(dest="layout_verb", required=True, parser_class=Parser)
+    p = verbs.add_parser("diff", parents=[common], help="what the layout would change")
+    p.set_defaults(handler=_diff)
+    p = verbs.add_parser("apply", parents=[common],
+                         help="apply the changes that are safe (staff, audited)")
+    p.add_argument("--staff", required=True)
+    p.set_defaults(handler=_apply)
