@@ -39,6 +39,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._after: list[Callable[[], None]] = []
+        self._on_commit: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -98,7 +99,7 @@ class Store:
                 raise
             else:
                 conn.execute("COMMIT")
-                callbacks = self._after
+                callbacks = self._after + self._on_commit
             finally:
                 self._depth = 0
                 self._after = []
@@ -111,6 +112,14 @@ class Store:
             if not self._depth:
                 raise RuntimeError("after_commit() outside a transaction")
             self._after.append(callback)
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every committed top-level transaction (the audit anchor).
+
+        It runs on the committing thread, outside the store's lock, so it must be quick.
+        """
+        with self._lock:
+            self._on_commit.append(listener)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
