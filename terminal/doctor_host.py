@@ -136,11 +136,13 @@ def database_files(cfg: Config) -> list[Path]:
 
 def database_checks(cfg: Config) -> list[Check]:
     """PRAGMA integrity_check on each database, read-only; the audit chain of the locker's."""
+    from terminal.doctor_memory import memory_check
+
     files = database_files(cfg)
     if not files:
         return [skipped("databases", f"none yet in {cfg.data_dir.resolve()} (made on first "
-                        "start)")]
-    return [_database_check(cfg, path) for path in files]
+                        "start)"), memory_check(cfg)]
+    return [*(_database_check(cfg, path) for path in files), memory_check(cfg)]
 
 
 def _database_check(cfg: Config, path: Path) -> Check:

@@ -139,6 +139,11 @@ def _restore(cfg: Config, source: Path) -> Restored:
     return Restored(str(source), info.seq, str(aside) if aside else None)
 
 
+def refusal_line(error: BaseException | None) -> str:
+    """The one line to show staff when the locker refused to start; "" for other failures."""
+    return str(error) if isinstance(error, LockerIntegrityError) else ""
+
+
 def memory_problem(cfg: Config) -> str | None:
     """For the doctor: the refusal `open_locker` would give for database, anchor and key."""
     try:
