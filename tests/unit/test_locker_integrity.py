@@ -1,0 +1,118 @@
+"""The checks behind "a lost memory is noticed": anchor, key fingerprint, sensors, backup files."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from locker.anchor import AnchorKeeper, read_anchor, write_anchor
+from locker.audit import AuditLog, head_key
+from locker.backup import backup_database, validate_backup
+from locker.errors import LockerIntegrityError
+from locker.integrity import check_memory, check_sensors, key_fingerprint, read_db_head
+from locker.store import Store
+
+KEY = b"k" * 32
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def append(store: Store, n: int) -> None:
+    audit = AuditLog(head_key(KEY))
+    for i in range(n):
+        with store.transaction() as conn:
+            audit.append(conn, NOW, "system", "test.row", None, i=i)
+
+
+def anchored(db, anchor, n: int) -> None:
+    """Append `n` audit rows to the store at `db`, keeping `anchor`, then close it."""
+    store = Store.open(db)
+    keeper = AnchorKeeper(store, anchor, key_fingerprint(KEY)).start()
+    append(store, n)
+    keeper.close()
+    store.close()
+
+
+@pytest.fixture
+def used(tmp_path):
+    """A database with 3 audit rows, anchored: (db, anchor, key file)."""
+    db, anchor, key = tmp_path / "locker.db", tmp_path / "audit.anchor", tmp_path / "hash.key"
+    key.write_bytes(KEY)
+    anchored(db, anchor, 3)
+    return db, anchor, key
+
+
+def test_the_anchor_follows_commits_and_lags_never_leads(used):
+    db, anchor, key = used
+    assert read_anchor(anchor).seq == 3
+    check_memory(db, anchor, KEY, key)  # agrees
+    store = Store.open(db)
+    append(store, 2)  # committed after the anchor's last update: the database is ahead, fine
+    store.close()
+    check_memory(db, anchor, KEY, key)
+
+
+def test_a_rolled_back_or_replaced_database_is_refused(used, tmp_path):
+    db, anchor, key = used
+    old = tmp_path / "old.db"
+    shutil.copy(db, old)
+    anchored(db, anchor, 2)
+    with pytest.raises(LockerIntegrityError, match=r"ends at audit entry 3 .* says entry 5"):
+        check_memory(old, anchor, KEY, key)
+    other = tmp_path / "other.db"
+    s = Store.open(other)
+    append(s, 6)
+    s.close()
+    with pytest.raises(LockerIntegrityError, match="entry 5 differs"):
+        check_memory(other, anchor, KEY, key)
+
+
+def test_a_missing_or_different_key_is_refused(used, tmp_path):
+    db, anchor, key = used
+    with pytest.raises(LockerIntegrityError, match=r"hash key .* is missing but locker\.db"):
+        check_memory(db, anchor, None, key)
+    with pytest.raises(LockerIntegrityError, match="anchor says one was used"):
+        check_memory(tmp_path / "gone.db", anchor, None, key)
+    with pytest.raises(LockerIntegrityError, match="fingerprint differs"):
+        check_memory(db, anchor, b"x" * 32, key)
+    write_anchor(anchor, read_anchor(anchor).__class__(3, read_anchor(anchor).hash, "", ""))
+    with pytest.raises(LockerIntegrityError, match="not sealed with the hash key"):
+        check_memory(db, anchor, b"x" * 32, key)
+
+
+def test_a_brand_new_data_dir_passes(tmp_path):
+    check_memory(tmp_path / "locker.db", tmp_path / "audit.anchor", None, tmp_path / "hash.key")
+
+
+def test_an_empty_database_under_occupied_sensors_is_refused(tmp_path, used):
+    with pytest.raises(LockerIntegrityError, match="sensors of A01, B02 read occupied"):
+        check_sensors(None, ["B02", "A01"])
+    fresh = Store.open(tmp_path / "fresh.db")
+    fresh.close()
+    head = read_db_head(tmp_path / "fresh.db")
+    assert head.empty
+    with pytest.raises(LockerIntegrityError):
+        check_sensors(head, ["A01"])
+    check_sensors(head, [])  # nothing seen: a new locker
+    check_sensors(read_db_head(used[0]), ["A01"])  # a used database: reconciliation's job
+
+
+def test_backup_is_a_checked_single_file_and_restore_validates_it(used, tmp_path):
+    db, _anchor, _key = used
+    info = backup_database(db, tmp_path / "backup", key_fingerprint(KEY))
+    assert info.seq == 3
+    copy = tmp_path / "backup" / "locker.db"
+    assert not (tmp_path / "backup" / "locker.db-wal").exists()
+    assert read_anchor(tmp_path / "backup" / "locker.db.anchor").seq == 3
+    assert validate_backup(copy, head_key(KEY)).seq == 3
+    with pytest.raises(LockerIntegrityError, match="audit chain does not hold"):
+        validate_backup(copy, head_key(b"x" * 32))  # made with another key
+    newer = tmp_path / "newer.db"
+    shutil.copy(copy, newer)
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(LockerIntegrityError, match="schema version 99"):
+        validate_backup(newer, head_key(KEY))
