@@ -66,6 +66,9 @@ def backup_database(db_path: Path, dest_dir: Path, key_fp: str) -> BackupInfo:
     started = time.perf_counter()
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / BACKUP_NAME
+    if final.resolve() == db_path.resolve():
+        raise LockerIntegrityError(f"the backup folder {dest_dir} is the data dir itself: set "
+                                   "[locker] backup_path to another folder")
     tmp = dest_dir / f".{BACKUP_NAME}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     src = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)

@@ -116,3 +116,51 @@ def test_backup_is_a_checked_single_file_and_restore_validates_it(used, tmp_path
     conn.close()
     with pytest.raises(LockerIntegrityError, match="schema version 99"):
         validate_backup(newer, head_key(KEY))
+
+
+def test_a_backup_never_lands_on_the_database_itself(used):
+    db, _anchor, _key = used
+    before = db.read_bytes()
+    with pytest.raises(LockerIntegrityError, match="backup_path"):
+        backup_database(db, db.parent, key_fingerprint(KEY))
+    assert db.read_bytes() == before
+
+
+def test_periodic_runs_at_once_then_stops_when_closed():
+    import threading
+
+    from terminal.periodic import Periodic
+
+    ran = threading.Event()
+    calls = []
+
+    def job():
+        calls.append(1)
+        ran.set()
+        raise RuntimeError("a failing round is logged, the thread goes on")
+
+    periodic = Periodic("test-periodic", job, interval_s=3600).start()
+    assert ran.wait(5)
+    periodic.close(5)
+    assert calls == [1]
+
+
+def test_the_doctor_reports_what_open_locker_would_refuse(tmp_path):
+    from terminal.config import load_config
+    from terminal.doctor import Status
+    from terminal.doctor_memory import memory_check
+
+    cfg_file = tmp_path / "k.toml"
+    cfg_file.write_text(f'[terminal]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    cfg = load_config(cfg_file)
+    assert memory_check(cfg).status is Status.OK  # nothing yet
+    cfg.data_dir.mkdir()
+    cfg.hash_key_path.write_bytes(KEY)
+    anchored(cfg.db_path, cfg.anchor_path, 2)
+    assert memory_check(cfg).status is Status.WARN  # agrees, but no backup yet
+    cfg.db_path.unlink()
+    check = memory_check(cfg)
+    assert check.status is Status.FAIL
+    assert "locker.db is missing" in check.detail
+    assert "INSTALL.md" in check.fix
+    assert not cfg.db_path.exists()
