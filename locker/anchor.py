@@ -45,8 +45,9 @@ def read_anchor(path: Path) -> Anchor | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise LockerIntegrityError(f"the audit anchor {path} is unreadable ({err}); move it "
-                                   "aside only after `kiosk audit verify` passes") from err
+        raise LockerIntegrityError(f"the audit anchor {path} is unreadable ({err}): move it "
+                                   "aside, check the database with `kiosk audit verify`, then "
+                                   "start again (a new anchor is written)") from err
 
 
 def write_anchor(path: Path, anchor: Anchor) -> None:
@@ -121,11 +122,15 @@ class AnchorKeeper:
             log.exception("audit anchor not written at close")
 
     def _committed(self) -> None:
-        with self._lock:
+        """The store's commit listener: queue one write unless one is queued (never raises)."""
+        with self._lock:  # submitted under the lock, so never after close() shut the pool
             if self._queued or self._closed:
                 return
             self._queued = True
-        self._pool.submit(self._write_queued)
+            try:
+                self._pool.submit(self._write_queued)
+            except RuntimeError:  # interpreter shutting down: close() or the next start anchors
+                self._queued = False
 
     def _write_queued(self) -> None:
         with self._lock:

@@ -164,3 +164,10 @@ def test_the_doctor_reports_what_open_locker_would_refuse(tmp_path):
     assert "locker.db is missing" in check.detail
     assert "INSTALL.md" in check.fix
     assert not cfg.db_path.exists()
+
+
+def test_a_damaged_anchor_is_an_error_never_ignored(used):
+    db, anchor, key = used
+    anchor.write_text("{not json", encoding="utf-8")
+    with pytest.raises(LockerIntegrityError, match="unreadable"):
+        check_memory(db, anchor, KEY, key)
