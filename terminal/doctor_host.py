@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal.config import Config, ConfigError, load_config
-from terminal.doctor import Check, fail, ok, skipped, warn
+from terminal.doctor import Check, Status, fail, ok, skipped, warn
 
 DISK_WARN_BYTES = 1 << 30  # below 1 GB free: warn (printed pages, logs and the outbox grow)
 DISK_FAIL_BYTES = 200 << 20  # below 200 MB free: SQLite may fail to write the journal
@@ -139,10 +139,11 @@ def database_checks(cfg: Config) -> list[Check]:
     from terminal.doctor_memory import memory_check
 
     files = database_files(cfg)
+    memory = memory_check(cfg)
     if not files:
-        return [skipped("databases", f"none yet in {cfg.data_dir.resolve()} (made on first "
-                        "start)"), memory_check(cfg)]
-    return [*(_database_check(cfg, path) for path in files), memory_check(cfg)]
+        none = skipped("databases", f"none yet in {cfg.data_dir.resolve()} (made on first start)")
+        return [none, memory] if memory.status is Status.FAIL else [none]
+    return [*(_database_check(cfg, path) for path in files), memory]
 
 
 def _database_check(cfg: Config, path: Path) -> Check:
