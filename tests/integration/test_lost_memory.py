@@ -70,6 +70,7 @@ def refused(out: subprocess.CompletedProcess, *words: str) -> None:
         assert word in lines[0], lines[0]
 
 
+@pytest.mark.slow  # real deposits through the CLI subprocess
 def test_a_deleted_database_is_refused_not_restarted_empty(locker_dir):
     sim, cfg, data = locker_dir
     deposit(sim, cfg, "SH-LOST-1", 1)
@@ -95,6 +96,7 @@ def test_an_older_copy_of_the_database_is_refused(locker_dir):
     refused(kiosk(cfg, "audit", "verify"), "rolled back")
 
 
+@pytest.mark.slow  # real deposits through the CLI subprocess
 def test_a_deleted_hash_key_is_refused_and_never_replaced(locker_dir):
     sim, cfg, data = locker_dir
     deposit(sim, cfg, "SH-LOST-3", 3)
@@ -109,6 +111,7 @@ def test_a_deleted_hash_key_is_refused_and_never_replaced(locker_dir):
     refused(kiosk(cfg, "locker", "status"), "not the one", "restore hash.key")
 
 
+@pytest.mark.slow  # real deposits through the CLI subprocess
 def test_backup_then_restore_brings_the_items_back(locker_dir):
     sim, cfg, data = locker_dir
     kept = deposit(sim, cfg, "SH-LOST-4", 4)
