@@ -40,11 +40,15 @@ class DbHead:
     hash: str
     seal: str
     items: int
+    compartments: int = 0
 
     @property
     def empty(self) -> bool:
-        """Never started (no audit entry) and never held an item."""
-        return self.seq == 0 and self.items == 0
+        """Never held an item and never started a locker (no compartment synced yet).
+
+        Staff enrolled before the first start (docs/INSTALL.md) do not make it a used one.
+        """
+        return self.items == 0 and self.compartments == 0
 
 
 def read_db_head(path: Path) -> DbHead | None:
@@ -57,16 +61,19 @@ def read_db_head(path: Path) -> DbHead | None:
         raise LockerIntegrityError(f"{path} cannot be opened ({err}): {RESTORE_HINT}") from err
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "audit_head" not in tables or "items" not in tables:
+        if not {"audit_head", "items", "compartments"} <= tables:
             return DbHead(0, "", "", 0)
         head = conn.execute("SELECT seq, hash, seal FROM audit_head WHERE id = 1").fetchone()
         items = conn.execute("SELECT count(*) FROM items").fetchone()[0]
+        compartments = conn.execute("SELECT count(*) FROM compartments").fetchone()[0]
     except sqlite3.Error as err:
         raise LockerIntegrityError(f"{path} is not a readable locker database ({err}): "
                                    f"{RESTORE_HINT}") from err
     finally:
         conn.close()
-    return DbHead(head[0], head[1], head[2], items) if head else DbHead(0, "", "", items)
+    if head is None:
+        return DbHead(0, "", "", items, compartments)
+    return DbHead(head[0], head[1], head[2], items, compartments)
 
 
 def audit_hash_at(path: Path, seq: int) -> str | None:

@@ -96,7 +96,12 @@ def test_an_empty_database_under_occupied_sensors_is_refused(tmp_path, used):
     with pytest.raises(LockerIntegrityError):
         check_sensors(head, ["A01"])
     check_sensors(head, [])  # nothing seen: a new locker
-    check_sensors(read_db_head(used[0]), ["A01"])  # a used database: reconciliation's job
+    store = Store.open(used[0])
+    with store.transaction() as conn:  # what the first start's layout sync leaves
+        conn.execute("INSERT INTO compartments (id, unit, channel, size, updated_at) "
+                     "VALUES ('A01', 1, 0, 'S', '2026-01-05T08:00:00+00:00')")
+    store.close()
+    check_sensors(read_db_head(used[0]), ["A01"])  # a started locker: reconciliation's job
 
 
 def test_backup_is_a_checked_single_file_and_restore_validates_it(used, tmp_path):
@@ -171,3 +176,18 @@ def test_a_damaged_anchor_is_an_error_never_ignored(used):
     anchor.write_text("{not json", encoding="utf-8")
     with pytest.raises(LockerIntegrityError, match="unreadable"):
         check_memory(db, anchor, KEY, key)
+
+
+def test_staff_enrolled_before_the_first_start_leave_the_database_empty(tmp_path):
+    from locker.identity_hash import IdentityHasher
+    from locker.staff_auth import StaffAuth
+
+    store = Store.open(tmp_path / "locker.db")
+    StaffAuth(store, IdentityHasher(KEY), AuditLog(head_key(KEY)), lambda: NOW).enrol(
+        "T001", "测试技术员", "technician", "77001234", "482915")
+    store.close()
+    head = read_db_head(tmp_path / "locker.db")
+    assert head.seq >= 1
+    assert head.empty
+    with pytest.raises(LockerIntegrityError, match="read occupied"):
+        check_sensors(head, ["A01"])
