@@ -191,3 +191,31 @@ def test_staff_enrolled_before_the_first_start_leave_the_database_empty(tmp_path
     assert head.empty
     with pytest.raises(LockerIntegrityError, match="read occupied"):
         check_sensors(head, ["A01"])
+
+
+def test_the_running_terminal_backs_up_on_its_schedule(tmp_path, monkeypatch):
+    from terminal import integrity_setup
+    from terminal.config import load_config
+    from tests.integration.waiting import wait_for
+
+    monkeypatch.setattr(integrity_setup, "BACKUP_FIRST_DELAY_S", 0.0)
+    cfg_file = tmp_path / "k.toml"
+    cfg_file.write_text(f'[terminal]\ndata_dir = "{tmp_path / "data"}"\n'
+                        f'[locker]\nbackup_path = "{tmp_path / "second"}"\n'
+                        'backup_interval_s = 60\n', encoding="utf-8")
+    cfg = load_config(cfg_file)
+    cfg.data_dir.mkdir()
+    cfg.hash_key_path.write_bytes(KEY)
+    anchored(cfg.db_path, cfg.anchor_path, 4)
+    guard = integrity_setup.preflight(cfg)
+    store = Store.open(cfg.db_path)
+    try:
+        guard.keeper = AnchorKeeper(store, cfg.anchor_path, key_fingerprint(KEY)).start()
+        guard.schedule_backups(store)
+        assert wait_for(lambda: guard.last_backup is not None, 10)
+    finally:
+        guard.close()
+        store.close()
+    assert guard.last_backup.path == str(tmp_path / "second" / "locker.db")
+    assert guard.last_backup.seq == 4
+    assert validate_backup(tmp_path / "second" / "locker.db", head_key(KEY)).seq == 4
