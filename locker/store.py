@@ -40,6 +40,7 @@ class Store:
         self._depth = 0
         self._after: list[Callable[[], None]] = []
         self._on_commit: list[Callable[[], None]] = []
+        self._closed = False
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -128,8 +129,11 @@ class Store:
             yield self._conn
 
     def close(self) -> None:
-        """Checkpoint the WAL and close the connection."""
+        """Checkpoint the WAL and close the connection; safe to call twice."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
