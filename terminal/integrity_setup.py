@@ -134,8 +134,8 @@ def _restore(cfg: Config, source: Path) -> Restored:
         write_anchor(cfg.anchor_path, store_head(store, key_fingerprint(key)))
     finally:
         store.close()
-    log.warning("locker database restored from %s (audit head %d); the old one is kept as %s",
-                source, info.seq, aside)
+    log.info("locker database restored from %s (audit head %d); the previous one %s", source,
+             info.seq, f"is kept as {aside}" if aside else "was gone")
     return Restored(str(source), info.seq, str(aside) if aside else None)
 
 
