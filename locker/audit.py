@@ -49,10 +49,13 @@ def row_hash(seq: int, ts: str, actor: str, action: str, compartment: str | None
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _seal(key: bytes | None, seq: int, digest: str) -> str:
-    if key is None:
-        return ""
+def seal_of(key: bytes, seq: int, digest: str) -> str:
+    """The head's seal: an HMAC of `seq:hash` under the head key (see `head_key`)."""
     return hmac.new(key, f"{seq}:{digest}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _seal(key: bytes | None, seq: int, digest: str) -> str:
+    return "" if key is None else seal_of(key, seq, digest)
 
 
 @dataclass(frozen=True)

@@ -25,3 +25,11 @@ class CompartmentBusy(LockerError):
 
 class StoreError(LockerError):
     """The database cannot be opened or has a schema this code does not know."""
+
+
+class LockerIntegrityError(LockerError):
+    """What the terminal remembers and what it sees disagree: it must not start as if all is well.
+
+    A lost or rolled-back database, a missing or different hash key, occupied sensors over an
+    empty database. The message is one line: what is wrong and how to recover.
+    """

@@ -39,6 +39,8 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._after: list[Callable[[], None]] = []
+        self._on_commit: list[Callable[[], None]] = []
+        self._closed = False
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -98,7 +100,7 @@ class Store:
                 raise
             else:
                 conn.execute("COMMIT")
-                callbacks = self._after
+                callbacks = self._after + self._on_commit
             finally:
                 self._depth = 0
                 self._after = []
@@ -112,6 +114,14 @@ class Store:
                 raise RuntimeError("after_commit() outside a transaction")
             self._after.append(callback)
 
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every committed top-level transaction (the audit anchor).
+
+        It runs on the committing thread, outside the store's lock, so it must be quick.
+        """
+        with self._lock:
+            self._on_commit.append(listener)
+
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """Consistent reads: no write of this process can interleave while the block runs."""
@@ -119,8 +129,11 @@ class Store:
             yield self._conn
 
     def close(self) -> None:
-        """Checkpoint the WAL and close the connection."""
+        """Checkpoint the WAL and close the connection; safe to call twice."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:

@@ -26,6 +26,7 @@ from terminal.app_text import TextHelpers
 from terminal.background import Background
 from terminal.config import Config
 from terminal.idle import IdleWatch
+from terminal.integrity_setup import refusal_line
 from terminal.pickup_flow import PickupFlow
 from terminal.screens import registry
 from terminal.screens.idle_overlay import IdleOverlay
@@ -46,6 +47,7 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
     lang = StringProperty("zh")
     locker_up = BooleanProperty(False)
     availability = StringProperty("")
+    locker_problem = StringProperty("")  # a refusal to start (LockerIntegrityError), for staff
 
     def __init__(self, config: Config, open_locker: Callable[[Config], Any],
                  open_devices: Callable[[Config], Any] | None = None, **kw: Any) -> None:
@@ -142,7 +144,9 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
         if runtime is None:
             self.locker_up = False
             log.error("locker out of service: %s", locker_error)
-            self.notifier.status("serving guides; locker out of service")
+            self.locker_problem = refusal_line(locker_error)
+            self.notifier.status("serving guides; locker out of service"
+                                 + (f": {self.locker_problem}" if self.locker_problem else ""))
             return
         self.notifier.status("serving; locker open")
         self.runtime = runtime

@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from locker.errors import LockerIntegrityError
 from terminal.config import ConfigError, load_config
 from terminal.log_setup import configure_logging
 
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         configure_logging(args)  # checks the config first for the verbs that log to files
         result = args.handler(args)
-    except (CliError, ConfigError) as err:
+    except (CliError, ConfigError, LockerIntegrityError) as err:
         print(f"kiosk: {err}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:

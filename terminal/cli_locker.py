@@ -15,7 +15,7 @@ from typing import Any
 
 from locker.models import DOOR_SEEN_OPEN, Size
 from locker.reports import OpenResult
-from terminal import cli_layout
+from terminal import cli_backup, cli_layout
 from terminal.cli import CliError, Parser, emit
 from terminal.config import load_config
 
@@ -152,11 +152,17 @@ def _expire(args: argparse.Namespace) -> None:
 
 def _audit_verify(args: argparse.Namespace) -> int:
     from locker.audit import head_key, verify
+    from locker.integrity import check_anchor
 
     cfg = load_config(args.config)
     if not cfg.db_path.exists():
         raise CliError(f"no locker database at {cfg.db_path}")
-    result = verify(cfg.db_path, head_key=head_key(cfg.hash_key()))
+    key = cfg.existing_hash_key()  # never a new one: it would not open the seal anyway
+    if key is None:
+        raise CliError(f"the hash key {cfg.hash_key_path} is missing: restore it from its backup")
+    result = verify(cfg.db_path, head_key=head_key(key))
+    if result.ok:
+        check_anchor(cfg.db_path, cfg.anchor_path)  # the chain holds, but is it all of it?
     emit(args, _plain(result), lambda r: (
         f"audit chain intact: {r['count']} entries" if r["ok"]
         else f"AUDIT CHAIN BROKEN at entry {r['first_bad_seq']}: {r['reason']}"))
@@ -203,6 +209,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p = locker.add_parser("expire", parents=[common], help="flag expired items, record reminders")
     p.set_defaults(handler=_expire)
     cli_layout.add_verbs(locker, common)
+    cli_backup.add_verbs(locker, common)
 
     audit = verbs.add_parser("audit", help="the audit log").add_subparsers(
         dest="what", required=True, parser_class=Parser)

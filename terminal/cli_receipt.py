@@ -144,7 +144,9 @@ def _staff_auth(cfg: Config) -> tuple[Any, Any]:
     from locker.staff_auth import StaffAuth
     from locker.store import Store
     from terminal.identity_setup import staff_settings
+    from terminal.integrity_setup import preflight
 
+    preflight(cfg)  # a lost database or key is refused here too, never made anew
     key = cfg.hash_key()
     store = Store.open(cfg.db_path)
     auth = StaffAuth(store, IdentityHasher(key), AuditLog(head_key(key)),

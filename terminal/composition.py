@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hardware.board_profile import BoardProfile, load_profile
@@ -26,7 +27,7 @@ from locker.settings import CompartmentSpec, LockerSettings
 from locker.store import Store
 from remote.platform_port import Platform
 from remote.platform_sender import OutboxSender
-from terminal import identity_setup
+from terminal import identity_setup, integrity_setup
 from terminal.config import Config
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class LockerRuntime:
     platform: Platform | None = None  # the [platform] adapter the outbox is delivered through
     sender: OutboxSender | None = None  # drains the controller's outbox into `platform`
     expiry: Any = None  # terminal.expiry_sweep.ExpirySweep: flags uncollected results
+    guard: Any = None  # terminal.integrity_setup.LockerGuard: the audit anchor and the backups
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -114,6 +116,8 @@ class LockerRuntime:
         self.bus.close()
         if self.sim_endpoint is not None:
             self.sim_endpoint.stop()
+        if self.guard is not None:
+            self.guard.close()  # the final audit anchor, before the store closes
         self.store.close()
 
 
@@ -144,24 +148,28 @@ def _start_sender(cfg: Config, controller: LockerController, platform: Platform 
     return platform, sender.start()
 
 
-def open_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
+def open_locker(cfg: Config, platform: Platform | None = None, *,
+                restore_from: Path | None = None) -> LockerRuntime:
     """Open the store, start the bus owner and the controller, reconcile; ready to use.
 
     `platform`: an adapter already open (the app's); otherwise one is opened from the config.
     A start that fails half way releases what it opened (port, threads, simulator, store).
+    Refuses with LockerIntegrityError when the database, its anchor, the hash key and the item
+    sensors disagree (terminal.integrity_setup); `restore_from` puts a backup in place first.
     """
     undo = contextlib.ExitStack()
     try:
-        return _open_locker(cfg, platform, undo)
+        return _open_locker(cfg, platform, undo, restore_from)
     except BaseException:
         undo.close()
         raise
 
 
-def _open_locker(cfg: Config, platform: Platform | None,
-                 undo: contextlib.ExitStack) -> LockerRuntime:
+def _open_locker(cfg: Config, platform: Platform | None, undo: contextlib.ExitStack,
+                 restore_from: Path | None) -> LockerRuntime:
     """`open_locker`'s steps; what each opens goes on `undo` until the runtime owns it."""
     profiles = {b.unit: load_profile(b.profile) for b in cfg.bus.boards}
+    guard = integrity_setup.preflight(cfg, restore_from)  # before a key or database is created
     settings = locker_settings(cfg, profiles)
     sim = endpoint = None
     link = cfg.bus.link
@@ -183,10 +191,12 @@ def _open_locker(cfg: Config, platform: Platform | None,
     if not bus.wait_ready(BUS_READY_S):
         raise BoardUnavailable(f"the lock bus on {link} did not start within {BUS_READY_S:.0f} s"
                                " (its worker stopped or hung; see the log)")
+    guard.admit(store, bus, settings.layout, endpoint, store)  # closing twice is harmless
+    undo.callback(guard.close)
     controller = LockerController(store, bus, settings, **identity_setup.controller_options(cfg))
     undo.callback(controller.close)
     decisions = controller.start()
-    runtime = LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint)
+    runtime = LockerRuntime(cfg, store, bus, controller, decisions, sim, endpoint, guard=guard)
     undo.pop_all()  # the runtime owns everything now; it closes all of it on a failure
     undo.callback(runtime.close)
     runtime.platform, runtime.sender = _start_sender(cfg, controller, platform)
@@ -212,4 +222,5 @@ def open_terminal_locker(cfg: Config, platform: Platform | None = None) -> Locke
 
     runtime = open_locker(cfg, platform)
     runtime.expiry = ExpirySweep(runtime.controller).start()
+    runtime.guard.schedule_backups(runtime.store)
     return runtime

@@ -88,6 +88,17 @@ class Config:
         return self.data_dir / "locker.db"
 
     @property
+    def anchor_path(self) -> Path:
+        """The audit head anchored outside the database (DESIGN §3)."""
+        return self.data_dir / "audit.anchor"
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where the online backup of the locker database goes: `[locker] backup_path`."""
+        return Path(self.locker.backup_path).expanduser() if self.locker.backup_path \
+            else self.data_dir / "backup"
+
+    @property
     def receipt_public_keys_path(self) -> Path:
         """The JWKS of the public keys receipts are verified with."""
         return Path(self.receipts.public_keys_file).expanduser() \

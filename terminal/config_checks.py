@@ -129,6 +129,9 @@ def _validate_locker(lk: LockerSection, channels: dict[int, int]) -> None:
               "locker.door_open_confirm_s": lk.door_open_confirm_s})
     if not 0 <= lk.jam_retries <= 5:
         raise ConfigError(f"locker.jam_retries: must be 0..5, not {lk.jam_retries}")
+    if lk.backup_interval_s != 0 and lk.backup_interval_s < 60:
+        raise ConfigError("locker.backup_interval_s: must be 0 (off) or at least 60, not "
+                          f"{lk.backup_interval_s}")
 
 
 def _validate_devices(dv: DevicesSection) -> None:

@@ -74,6 +74,8 @@ class LockerSection:
     door_left_open_s: float = 120.0
     door_open_confirm_s: float = 1.5
     jam_retries: int = 1
+    backup_path: str = ""  # folder of the online backup; default: <data_dir>/backup
+    backup_interval_s: float = 3600.0  # 0: no scheduled backup (`kiosk locker backup` still works)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal.config import Config, ConfigError, load_config
-from terminal.doctor import Check, fail, ok, skipped, warn
+from terminal.doctor import Check, Status, fail, ok, skipped, warn
 
 DISK_WARN_BYTES = 1 << 30  # below 1 GB free: warn (printed pages, logs and the outbox grow)
 DISK_FAIL_BYTES = 200 << 20  # below 200 MB free: SQLite may fail to write the journal
@@ -136,11 +136,14 @@ def database_files(cfg: Config) -> list[Path]:
 
 def database_checks(cfg: Config) -> list[Check]:
     """PRAGMA integrity_check on each database, read-only; the audit chain of the locker's."""
+    from terminal.doctor_memory import memory_check
+
     files = database_files(cfg)
+    memory = memory_check(cfg)
     if not files:
-        return [skipped("databases", f"none yet in {cfg.data_dir.resolve()} (made on first "
-                        "start)")]
-    return [_database_check(cfg, path) for path in files]
+        none = skipped("databases", f"none yet in {cfg.data_dir.resolve()} (made on first start)")
+        return [none, memory] if memory.status is Status.FAIL else [none]
+    return [*(_database_check(cfg, path) for path in files), memory]
 
 
 def _database_check(cfg: Config, path: Path) -> Check:
