@@ -3,9 +3,9 @@
 `flock` on a small file holding the owner's pid and role: a second `kiosk run`, or a one-shot
 `kiosk locker ...` while the terminal runs, cannot open the same store or drive the same bus.
 The kernel drops the lock when the owner exits, even on SIGKILL, so no stale lock needs
-clearing by hand. A `tcp://` bus is locked by a file keyed by the link in the system's temp
-dir, since two data dirs could point at one gateway; a serial port is also opened exclusively
-(hardware.drivers.rtu_link).
+clearing by hand. A bus (a device or a `tcp://` gateway) is locked by a file keyed by the link
+in /run/lock, since two data dirs could point at one bus; a serial port is also opened
+exclusively (hardware.drivers.rtu_link).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 LOCK_NAME = "owner.lock"
 ROLE_TERMINAL = "kiosk run"
+RUN_LOCK = "/run/lock"
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,22 @@ def data_dir_lock(data_dir: Path, role: str) -> OwnerLock:
     return OwnerLock(data_dir / LOCK_NAME, f"the data dir {data_dir}", role)
 
 
+def lock_dir() -> Path:
+    """/run/lock, seen by the terminal's unit (PrivateTmp hides /tmp) and by a technician's shell.
+
+    The system's temp dir where /run/lock is absent or not writable (development machines).
+    """
+    run_lock = Path(RUN_LOCK)
+    if run_lock.is_dir() and os.access(run_lock, os.W_OK | os.X_OK):
+        return run_lock
+    return Path(tempfile.gettempdir())
+
+
 def bus_lock_path(link: str) -> Path:
     """Where a link's lock lives: shared by every data dir on this machine."""
     key = os.path.realpath(link) if link.startswith("/") else link.strip().lower()
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"kiosk-bus-{digest}.lock"
+    return lock_dir() / f"kiosk-bus-{digest}.lock"
 
 
 def bus_lock(link: str, role: str) -> OwnerLock:
