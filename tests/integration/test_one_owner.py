@@ -143,6 +143,11 @@ def test_a_second_owner_refuses_in_one_line(owned, tmp_path):
                                     f"{owner.proc.pid} (kiosk run)")
     assert len(status.stderr.splitlines()) == 1
 
+    doctor = kiosk(cfg, "doctor", "--json")  # reads the boards only when nobody else drives them
+    bus = next(c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "lock bus")
+    assert bus["status"] == "warn"
+    assert f"in use by pid {owner.proc.pid} (kiosk run)" in bus["detail"]
+
 
 def _link_of(cfg: Path) -> str:
     from terminal.config import load_config
