@@ -7,9 +7,11 @@ subprocess.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.control_protocol import SOCKET_NAME
+from terminal.control_protocol import MAX_REQUEST, SOCKET_NAME
 from tests.integration.mosquitto import Broker, Watcher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,7 +216,7 @@ def test_an_unsafe_socket_is_refused(owned):
     assert kiosk(cfg, "locker", "status").returncode == 0
 
 
-def test_another_uid_is_refused_by_the_terminal(pty_bus, tmp_path):
+def test_the_terminal_refuses_other_uids_and_oversized_requests(pty_bus, tmp_path):
     """Run as root (as the suite is): the client is started as uid 65534."""
     _sim, link = pty_bus
     data = Path(tempfile.mkdtemp(prefix="kiosk-owner-"))  # reachable by uid 65534
@@ -235,6 +237,15 @@ def test_another_uid_is_refused_by_the_terminal(pty_bus, tmp_path):
             "error": "uid 65534 may not use this terminal's control channel", "status": 1}
         assert [a for a, _c, _d in audit_rows(data, "control.denied")] == ["uid:65534"]
         assert audit_rows(data, "control.request") == []
+
+        with socket.socket(socket.AF_UNIX) as big:  # our own uid, but no end to the request
+            big.connect(str(data / SOCKET_NAME))
+            with contextlib.suppress(BrokenPipeError):  # it may hang up before reading it all
+                big.sendall(b"x" * (MAX_REQUEST + 8192))
+            answer = big.makefile().readline()
+        assert json.loads(answer) == {"error": f"bad request: request longer than "
+                                               f"{MAX_REQUEST} bytes", "status": 2}
+        assert kiosk(cfg, "locker", "status").returncode == 1  # 0666 now: refused by the CLI
     finally:
         owner.stop()
         subprocess.run(["rm", "-rf", str(data)], check=True)
