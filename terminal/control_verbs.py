@@ -48,7 +48,15 @@ def load_all() -> None:
     build_parser()
 
 
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)
+
+
 def portable_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The arguments that travel over the channel: plain values only (no handler, no config)."""
-    return {k: v for k, v in vars(args).items()
-            if k not in ("handler", "config") and (v is None or isinstance(v, str | int | float))}
+    """The arguments that travel over the channel: plain values and lists of them.
+
+    Not the handler, nor --config: the terminal uses its own.
+    """
+    return {k: list(v) if isinstance(v, list | tuple) else v for k, v in vars(args).items()
+            if k not in ("handler", "config")
+            and (_plain(v) or (isinstance(v, list | tuple) and all(map(_plain, v))))}

@@ -15,6 +15,7 @@ import sys
 from terminal import control_client, control_verbs
 from terminal.cli import CliError
 from terminal.config import Config, load_config
+from terminal.control_protocol import socket_path
 from terminal.owner_lock import ROLE_TERMINAL, OwnedElsewhere, OwnerLock, data_dir_lock
 
 
@@ -28,8 +29,13 @@ def run_verb(args: argparse.Namespace, name: str) -> dict:
     try:
         runtime = open_locker(cfg, role=f"kiosk {name}", connect_mqtt=False)
     except OwnedElsewhere as err:
-        if err.what != data_dir_lock(cfg.data_dir, "").what or err.owner.role != ROLE_TERMINAL:
+        if err.what != data_dir_lock(cfg.data_dir, "").what:
+            raise CliError(f"{err}, for another data dir: one master per bus") from None
+        if err.owner.role != ROLE_TERMINAL:
             raise CliError(f"{err}; try again when it has finished") from None
+        if not socket_path(cfg.data_dir).exists():
+            raise CliError(f"{err}, which has no control channel open (still starting?); "
+                           "try again shortly") from None
         return _through_terminal(cfg, args, name)
     try:
         return action(control_verbs.VerbCall(args, runtime, _note))

@@ -141,8 +141,9 @@ def test_a_second_owner_refuses_in_one_line(owned, tmp_path):
                          _link_of(cfg))
     status = kiosk(other, "locker", "status")
     assert status.returncode == 1
-    assert status.stderr.startswith(f"kiosk: the lock bus {_link_of(cfg)} is in use by pid "
-                                    f"{owner.proc.pid} (kiosk run)")
+    assert status.stderr == (f"kiosk: the lock bus {_link_of(cfg)} is in use by pid "
+                             f"{owner.proc.pid} (kiosk run), for another data dir: one master "
+                             "per bus\n")
     assert len(status.stderr.splitlines()) == 1
 
     doctor = kiosk(cfg, "doctor", "--json")  # reads the boards only when nobody else drives them
