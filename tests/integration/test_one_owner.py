@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from terminal.control_protocol import MAX_REQUEST, SOCKET_NAME
+from terminal.owner_lock import ROLE_TERMINAL, data_dir_lock
 from tests.integration.mosquitto import Broker, Watcher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,3 +286,18 @@ def test_a_cli_verb_leaves_the_terminals_mqtt_session_alone(pty_bus, tmp_path):
         owner.stop()
         watcher.close()
         broker.stop()
+
+
+def test_a_terminal_still_starting_is_named_not_waited_for(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = write_config(tmp_path / "kiosk.toml", data, "sim")
+    lock = data_dir_lock(data, ROLE_TERMINAL).acquire()  # the lock, and no channel yet
+    try:
+        out = kiosk(cfg, "locker", "status")
+    finally:
+        lock.release()
+    assert out.returncode == 1
+    assert out.stderr == (f"kiosk: the data dir {data} is in use by pid {os.getpid()} "
+                          "(kiosk run), which has no control channel open (still starting?); "
+                          "try again shortly\n")
