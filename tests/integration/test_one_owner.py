@@ -23,6 +23,7 @@ import pytest
 from terminal.control_protocol import MAX_REQUEST, SOCKET_NAME
 from terminal.owner_lock import ROLE_TERMINAL, data_dir_lock
 from tests.integration.mosquitto import Broker, Watcher
+from tests.unit.locker_fakes import fake_id
 
 ROOT = Path(__file__).resolve().parents[2]
 HASH_ENV = {"KIOSK_HASH_KEY": "one-owner-test-hash-key-0123456789abcdef"}
@@ -123,6 +124,43 @@ def test_cli_verbs_go_through_the_running_terminal(owned):
     assert local.returncode == 0, local.stderr
     assert local.stdout == through.stdout
     assert len(audit_rows(data, "control.request")) == 3  # the refused one was asked too
+
+
+def test_a_deposit_through_the_terminal_is_whole(owned):
+    sim, cfg, _owner, data = owned
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal.cli", "locker", "deposit", "--case-no", "SH-CH-1",
+         "--id-number", "-", "--name", "测试二", "--phone", "10012345678", "--size", "S",
+         "--staff", "courier-7", "--wait-close", "30", "--config", str(cfg)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env={**os.environ, **HASH_ENV})
+    assert proc.stdin is not None
+    assert proc.stderr is not None
+    proc.stdin.write(fake_id(8) + "\n")
+    proc.stdin.flush()  # communicate() closes it
+    note = proc.stderr.readline()
+    assert note.endswith(" is open; waiting up to 30 s for the door to close ...\n")
+    compartment = note.split()[0]
+    channel = int(compartment[1:]) - 1
+    unit = ord(compartment[0]) - ord("A") + 1
+    sim.board(unit).put(channel)
+    sim.board(unit).close(channel)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0].startswith("opened: ")
+    assert lines[1].startswith("pickup code: ")
+    assert len(lines) == 2  # the door was seen closed: the deposit is complete
+
+    conn = sqlite3.connect(data / "locker.db")
+    try:  # in the terminal's own store: its sender delivers the notice
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM outbox")]
+        everything = "\n".join(str(r) for r in conn.execute("SELECT * FROM audit"))
+    finally:
+        conn.close()
+    assert kinds == ["deposit"]
+    assert fake_id(8) not in everything
+    assert "10012345678" not in everything
 
 
 def test_a_second_owner_refuses_in_one_line(owned, tmp_path):
