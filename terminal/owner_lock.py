@@ -48,13 +48,13 @@ class OwnedElsewhere(Exception):
 class OwnerLock:
     """An exclusive `flock` on `path`, with the owner written into the file; `release()` ends it."""
 
-    def __init__(self, path: Path, what: str, role: str) -> None:
-        self.path, self.what, self.role = path, what, role
+    def __init__(self, path: Path, what: str, role: str, mode: int = 0o644) -> None:
+        self.path, self.what, self.role, self.mode = path, what, role, mode
         self._fd: int | None = None
 
     def acquire(self) -> OwnerLock:
         """Take the lock at once or raise OwnedElsewhere naming the holder."""
-        fd = _open_lock_file(self.path)
+        fd = _open_lock_file(self.path, self.mode)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -82,12 +82,26 @@ class OwnerLock:
         return self._fd is not None
 
 
-def _open_lock_file(path: Path) -> int:
-    """Read-write where possible; read-only is enough for flock (another user's file in /tmp)."""
-    try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except PermissionError:
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+def _open_lock_file(path: Path, mode: int) -> int:
+    """Read-write where possible; read-only is enough for flock (another user's locked file).
+
+    An existing file is opened without O_CREAT, which Linux refuses on another user's file in
+    a sticky shared dir (fs.protected_regular) even when its mode allows writing.
+    """
+    for _ in range(3):
+        try:
+            return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            pass
+        except PermissionError:
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        except FileExistsError:
+            continue  # created by another process in between: open it as it is
+        os.fchmod(fd, mode)  # whatever the umask: the next owner may be another user
+        return fd
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def _writable(fd: int) -> bool:
@@ -128,4 +142,5 @@ def bus_lock_path(link: str) -> Path:
 
 def bus_lock(link: str, role: str) -> OwnerLock:
     """The lock on a lock bus (a device path or `tcp://HOST:PORT`), not yet taken."""
-    return OwnerLock(bus_lock_path(link), f"the lock bus {link}", role)
+    # 0666: the terminal's user and a technician (root) take turns on one file in /run/lock.
+    return OwnerLock(bus_lock_path(link), f"the lock bus {link}", role, mode=0o666)
