@@ -21,6 +21,7 @@ from terminal.owner_lock import ROLE_TERMINAL, OwnedElsewhere, OwnerLock, data_d
 
 def run_verb(args: argparse.Namespace, name: str) -> dict:
     """Run the registered verb `name` with `args` here or in the running terminal; its result."""
+    from hardware.lock_board import LockBoardError
     from terminal.composition import open_locker
 
     action = control_verbs.find(name)
@@ -28,6 +29,8 @@ def run_verb(args: argparse.Namespace, name: str) -> dict:
     cfg = load_config(args.config)
     try:
         runtime = open_locker(cfg, role=f"kiosk {name}", connect_mqtt=False)
+    except LockBoardError as err:  # e.g. the bus worker never got ready: one line, no traceback
+        raise CliError(f"the locker could not start: {err}") from None
     except OwnedElsewhere as err:
         if err.what != data_dir_lock(cfg.data_dir, "").what:
             raise CliError(f"{err}, for another data dir: one master per bus") from None
