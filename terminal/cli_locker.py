@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from enum import Enum
 from typing import Any
@@ -19,7 +20,7 @@ from locker.reports import OpenResult
 from terminal.cli import CliError, Parser, emit
 from terminal.config import load_config
 from terminal.control_verbs import VerbCall, control_verb
-from terminal.verb_runner import run_verb
+from terminal.verb_runner import run_here, run_verb
 
 
 def _plain(obj: Any) -> Any:
@@ -33,6 +34,17 @@ def _plain(obj: Any) -> Any:
     if hasattr(obj, "__dataclass_fields__"):
         return _plain(asdict(obj))
     return obj
+
+
+def _with_locker(args: argparse.Namespace, action: Callable[[Any], dict]) -> dict:
+    """`action(runtime)` on a locker opened here; refused in one line while the terminal runs.
+
+    For verbs not registered for the control channel; registered ones use `run_verb`.
+    """
+    words = [getattr(args, "verb", "locker"), getattr(args, "what", "")]
+    words += [v for k, v in sorted(vars(args).items()) if k.endswith("_verb")]
+    role = " ".join(["kiosk", *(str(w) for w in words if w)])  # e.g. kiosk locker layout apply
+    return run_here(args, lambda call: action(call.runtime), role)
 
 
 def _id_number(value: str | None) -> str | None:

@@ -46,6 +46,30 @@ def run_verb(args: argparse.Namespace, name: str) -> dict:
         runtime.close()
 
 
+def run_here(args: argparse.Namespace, action: control_verbs.Action, role: str) -> dict:
+    """Run `action` on a locker this process opens; one line naming the owner if it cannot.
+
+    For verbs not (yet) registered for the control channel: they refuse while the terminal
+    runs instead of becoming a second bus master.
+    """
+    from hardware.lock_board import LockBoardError
+    from terminal.composition import open_locker
+
+    cfg = load_config(args.config)
+    try:
+        runtime = open_locker(cfg, role=role, connect_mqtt=False)
+    except LockBoardError as err:
+        raise CliError(f"the locker could not start: {err}") from None
+    except OwnedElsewhere as err:
+        hint = "stop the terminal first" if err.owner.role == ROLE_TERMINAL \
+            else "try again when it has finished"
+        raise CliError(f"{role} cannot run now: {err}; {hint}") from None
+    try:
+        return action(control_verbs.VerbCall(args, runtime, _note))
+    finally:
+        runtime.close()
+
+
 def _note(text: str) -> None:
     print(text, file=sys.stderr)
 
