@@ -38,8 +38,25 @@ def prepare_kivy(cfg: Config) -> None:
     LabelBase.register(DEFAULT_FONT, str(font))
 
 
+def _refuse_if_owned(cfg: Config) -> None:
+    from terminal.composition import take_ownership
+    from terminal.owner_lock import ROLE_TERMINAL, OwnedElsewhere
+
+    try:
+        locks = take_ownership(cfg, ROLE_TERMINAL)
+    except OwnedElsewhere as err:
+        raise ConfigError(f"the terminal cannot start: {err}") from None
+    for lock in locks:
+        lock.release()
+
+
 def run_terminal(cfg: Config) -> int:
-    """Run the terminal until a technician exits it (or SIGTERM); the exit status."""
+    """Run the terminal until a technician exits it (or SIGTERM); the exit status.
+
+    A second terminal on the same data dir or bus refuses at once, in one line (the locker
+    takes the OS locks itself when it opens, terminal.composition).
+    """
+    _refuse_if_owned(cfg)
     prepare_kivy(cfg)
     from terminal.app import KioskApp
     from terminal.composition import open_terminal_locker

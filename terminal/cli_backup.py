@@ -38,20 +38,20 @@ def _backup(args: argparse.Namespace) -> None:
 
 
 def _restore(args: argparse.Namespace) -> None:
-    from locker.audit import AuditLog, head_key
-    from locker.restore_tasks import after_restore
-    from terminal.composition import open_locker
+    from terminal.verb_runner import run_here
 
-    cfg = load_config(args.config)
-    runtime = open_locker(cfg, restore_from=Path(args.path))
-    try:
+    def act(call: Any) -> dict:
+        from locker.audit import AuditLog, head_key
+        from locker.restore_tasks import after_restore
+
+        runtime, cfg = call.runtime, call.runtime.config
         restored = runtime.guard.restored
         report = after_restore(runtime.store, runtime.bus, AuditLog(head_key(cfg.hash_key())),
                                datetime.now(UTC), restored.source, restored.seq, restored.aside)
-        out: dict[str, Any] = {"restored_from": restored.source, "head": restored.seq,
-                               "kept_aside": restored.aside, **asdict(report)}
-    finally:
-        runtime.close()
+        return {"restored_from": restored.source, "head": restored.seq,
+                "kept_aside": restored.aside, **asdict(report)}
+
+    out = run_here(args, act, "kiosk locker restore", restore_from=Path(args.path))
     emit(args, out, _human_restore)
 
 

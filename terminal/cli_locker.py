@@ -2,6 +2,8 @@
 
 Each command opens the locker as `kiosk run` would (store, bus owner, reconciliation), does one
 thing and reports it; a door that opens is followed until it closes when --wait-close is given.
+While the terminal runs it owns the locker: the same verb is then carried out by the terminal
+through its control channel (terminal.verb_runner), with the same output.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from locker.reports import OpenResult
 from terminal import cli_backup, cli_layout
 from terminal.cli import CliError, Parser, emit
 from terminal.config import load_config
+from terminal.control_verbs import VerbCall, control_verb
+from terminal.verb_runner import run_here, run_verb
 
 
 def _plain(obj: Any) -> Any:
@@ -34,17 +38,14 @@ def _plain(obj: Any) -> Any:
 
 
 def _with_locker(args: argparse.Namespace, action: Callable[[Any], dict]) -> dict:
-    from hardware.lock_board import LockBoardError
-    from terminal.composition import open_locker
+    """`action(runtime)` on a locker opened here; refused in one line while the terminal runs.
 
-    try:
-        runtime = open_locker(load_config(args.config))
-    except LockBoardError as err:  # e.g. the bus worker never got ready: one line, no traceback
-        raise CliError(f"the locker could not start: {err}") from None
-    try:
-        return action(runtime)
-    finally:
-        runtime.close()
+    For verbs not registered for the control channel; registered ones use `run_verb`.
+    """
+    words = [getattr(args, "verb", "locker"), getattr(args, "what", "")]
+    words += [v for k, v in sorted(vars(args).items()) if k.endswith("_verb")]
+    role = " ".join(["kiosk", *(str(w) for w in words if w)])  # e.g. kiosk locker layout apply
+    return run_here(args, lambda call: action(call.runtime), role)
 
 
 def _id_number(value: str | None) -> str | None:
@@ -54,15 +55,16 @@ def _id_number(value: str | None) -> str | None:
     return value
 
 
-def _opening(args: argparse.Namespace, runtime: Any, result: OpenResult) -> dict:
+def _opening(call: VerbCall, result: OpenResult) -> dict:
     """Report an opening; wait for the door to close if asked; refuse with exit status 1."""
     out = _plain(result)
     if result.outcome not in DOOR_SEEN_OPEN:
         raise CliError(f"{result.outcome.value}: {result.message}")
-    if args.wait_close > 0 and result.intent_id is not None:
-        print(f"{result.compartment_id} is open; waiting up to {args.wait_close:.0f} s for the "
-              "door to close ...", file=sys.stderr)
-        out["closed"] = runtime.controller.wait_closed(result.intent_id, args.wait_close)
+    wait_close = call.args.wait_close
+    if wait_close > 0 and result.intent_id is not None:
+        call.note(f"{result.compartment_id} is open; waiting up to {wait_close:.0f} s for the "
+                  "door to close ...")
+        out["closed"] = call.runtime.controller.wait_closed(result.intent_id, wait_close)
     return out
 
 
@@ -75,14 +77,17 @@ def _human_open(r: dict) -> str:
     return text
 
 
-def _status(args: argparse.Namespace) -> None:
-    def act(rt: Any) -> dict:
-        c = rt.controller
-        st = c.status()
-        return {"compartments": _plain(st.compartments), "counts": _plain(st.counts),
-                "boards": {u: rt.bus.is_online(u) for u in rt.bus.units()},
-                "alarms": _plain(c.open_alarms()), "tasks": _plain(c.tasks())}
+@control_verb("locker status")
+def _status_act(call: VerbCall) -> dict:
+    rt = call.runtime
+    c = rt.controller
+    st = c.status()
+    return {"compartments": _plain(st.compartments), "counts": _plain(st.counts),
+            "boards": {u: rt.bus.is_online(u) for u in rt.bus.units()},
+            "alarms": _plain(c.open_alarms()), "tasks": _plain(c.tasks())}
 
+
+def _status(args: argparse.Namespace) -> None:
     def human(r: dict) -> str:
         lines = ["boards: " + ", ".join(f"{u} {'online' if ok else 'OFFLINE'}"
                                         for u, ok in r["boards"].items())]
@@ -96,13 +101,25 @@ def _status(args: argparse.Namespace) -> None:
         lines += [f"task {t['id']}: {t['message']}" for t in r["tasks"]]
         return "\n".join(lines)
 
-    emit(args, _with_locker(args, act), human)
+    emit(args, run_verb(args, "locker status"), human)
+
+
+@control_verb("locker open")
+def _open_act(call: VerbCall) -> dict:
+    a = call.args
+    return _opening(call, call.runtime.controller.staff_open(a.compartment, a.staff, a.reason))
 
 
 def _open(args: argparse.Namespace) -> None:
-    emit(args, _with_locker(args, lambda rt: _opening(
-        args, rt, rt.controller.staff_open(args.compartment, args.staff, args.reason))),
-        _human_open)
+    emit(args, run_verb(args, "locker open"), _human_open)
+
+
+@control_verb("locker deposit")
+def _deposit_act(call: VerbCall) -> dict:
+    a = call.args
+    return _opening(call, call.runtime.controller.deposit(
+        a.case_no, a.id_number, a.name, a.phone, Size(a.size), a.staff,
+        compartment_id=a.compartment))
 
 
 def _deposit(args: argparse.Namespace) -> None:
@@ -113,39 +130,54 @@ def _deposit(args: argparse.Namespace) -> None:
         size = Size(args.size.upper())
     except ValueError:
         raise CliError(f"--size must be S, M, L or XL, not {args.size!r}") from None
-    emit(args, _with_locker(args, lambda rt: _opening(args, rt, rt.controller.deposit(
-        args.case_no, id_number, args.name, args.phone, size, args.staff,
-        compartment_id=args.compartment))), _human_open)
+    args.id_number, args.size = id_number, size.value  # read and checked here, used there
+    emit(args, run_verb(args, "locker deposit"), _human_open)
+
+
+@control_verb("locker pickup")
+def _pickup_act(call: VerbCall) -> dict:
+    a = call.args
+    return _opening(call, call.runtime.controller.pickup(a.code, id_number=a.id_number))
 
 
 def _pickup(args: argparse.Namespace) -> None:
-    id_number = _id_number(args.id_number)
-    emit(args, _with_locker(args, lambda rt: _opening(
-        args, rt, rt.controller.pickup(args.code, id_number=id_number))), _human_open)
+    args.id_number = _id_number(args.id_number)
+    emit(args, run_verb(args, "locker pickup"), _human_open)
+
+
+@control_verb("locker retrieve")
+def _retrieve_act(call: VerbCall) -> dict:
+    a = call.args
+    return _opening(call, call.runtime.controller.retrieve(a.compartment, a.staff))
 
 
 def _retrieve(args: argparse.Namespace) -> None:
-    emit(args, _with_locker(args, lambda rt: _opening(
-        args, rt, rt.controller.retrieve(args.compartment, args.staff))), _human_open)
+    emit(args, run_verb(args, "locker retrieve"), _human_open)
+
+
+@control_verb("locker enable")
+def _enable_act(call: VerbCall) -> dict:
+    a = call.args
+    try:
+        return _plain(call.runtime.controller.set_enabled(a.compartment, a.enabled, a.staff))
+    except ValueError as err:
+        raise CliError(str(err)) from err
 
 
 def _enable(args: argparse.Namespace, enabled: bool) -> None:
-    def act(rt: Any) -> dict:
-        try:
-            return _plain(rt.controller.set_enabled(args.compartment, enabled, args.staff))
-        except ValueError as err:
-            raise CliError(str(err)) from err
-
-    emit(args, _with_locker(args, act),
+    args.enabled = enabled
+    emit(args, run_verb(args, "locker enable"),
          lambda r: f"{r['id']}: {'enabled' if r['enabled'] else 'disabled'}")
 
 
-def _expire(args: argparse.Namespace) -> None:
-    def act(rt: Any) -> dict:
-        return {"expired": rt.controller.expire_due(),
-                "reminders": _plain(rt.controller.due_reminders())}
+@control_verb("locker expire")
+def _expire_act(call: VerbCall) -> dict:
+    c = call.runtime.controller
+    return {"expired": c.expire_due(), "reminders": _plain(c.due_reminders())}
 
-    emit(args, _with_locker(args, act),
+
+def _expire(args: argparse.Namespace) -> None:
+    emit(args, run_verb(args, "locker expire"),
          lambda r: f"{len(r['expired'])} item(s) flagged for retrieval, "
                    f"{len(r['reminders'])} reminder(s) due")
 

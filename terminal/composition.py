@@ -29,6 +29,7 @@ from remote.platform_port import Platform
 from remote.platform_sender import OutboxSender
 from terminal import identity_setup, integrity_setup
 from terminal.config import Config
+from terminal.owner_lock import ROLE_TERMINAL, OwnerLock, bus_lock, data_dir_lock
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class LockerRuntime:
     sender: OutboxSender | None = None  # drains the controller's outbox into `platform`
     expiry: Any = None  # terminal.expiry_sweep.ExpirySweep: flags uncollected results
     guard: Any = None  # terminal.integrity_setup.LockerGuard: the audit anchor and the backups
+    locks: list[OwnerLock] = field(default_factory=list)  # data dir and bus, released last
+    control: Any = None  # terminal.control_server.ControlServer of the running terminal
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -103,6 +106,8 @@ class LockerRuntime:
         if self._closed:
             return
         self._closed = True
+        if self.control is not None:
+            self.control.close()
         if self.expiry is not None:
             self.expiry.close()
         if self.mqtt is not None:
@@ -119,6 +124,8 @@ class LockerRuntime:
         if self.guard is not None:
             self.guard.close()  # the final audit anchor, before the store closes
         self.store.close()
+        for lock in self.locks:
+            lock.release()
 
 
 def _start_sim(cfg: Config, profiles: dict[int, BoardProfile]) -> tuple[SimBus, Endpoint, str]:
@@ -148,25 +155,49 @@ def _start_sender(cfg: Config, controller: LockerController, platform: Platform 
     return platform, sender.start()
 
 
-def open_locker(cfg: Config, platform: Platform | None = None, *,
-                restore_from: Path | None = None) -> LockerRuntime:
+def take_ownership(cfg: Config, role: str) -> list[OwnerLock]:
+    """The OS locks on the data dir and the bus (DESIGN §3); OwnedElsewhere when taken.
+
+    The in-process simulated bus is private to this process and needs no lock.
+    """
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    locks = [data_dir_lock(cfg.data_dir, role).acquire()]
+    if cfg.bus.link != SIM_LINK:
+        try:
+            locks.append(bus_lock(cfg.bus.link, role).acquire())
+        except BaseException:
+            locks[0].release()
+            raise
+    return locks
+
+
+def open_locker(cfg: Config, platform: Platform | None = None, *, role: str = "kiosk locker",
+                connect_mqtt: bool = True, restore_from: Path | None = None) -> LockerRuntime:
     """Open the store, start the bus owner and the controller, reconcile; ready to use.
 
     `platform`: an adapter already open (the app's); otherwise one is opened from the config.
+    `role` is written into the owner lock (terminal.owner_lock) for whoever finds it taken.
+    `connect_mqtt=False` for one-shot verbs: the MQTT client id is the terminal's alone, and
+    what the monitor must hear is read from the audit log when the terminal runs.
     A start that fails half way releases what it opened (port, threads, simulator, store).
     Refuses with LockerIntegrityError when the database, its anchor, the hash key and the item
     sensors disagree (terminal.integrity_setup); `restore_from` puts a backup in place first.
     """
+    locks = take_ownership(cfg, role)
     undo = contextlib.ExitStack()
     try:
-        return _open_locker(cfg, platform, undo, restore_from)
+        runtime = _open_owned(cfg, platform, undo, connect_mqtt, restore_from)
     except BaseException:
         undo.close()
+        for lock in locks:
+            lock.release()
         raise
+    runtime.locks = locks
+    return runtime
 
 
-def _open_locker(cfg: Config, platform: Platform | None, undo: contextlib.ExitStack,
-                 restore_from: Path | None) -> LockerRuntime:
+def _open_owned(cfg: Config, platform: Platform | None, undo: contextlib.ExitStack,
+                connect_mqtt: bool, restore_from: Path | None) -> LockerRuntime:
     """`open_locker`'s steps; what each opens goes on `undo` until the runtime owns it."""
     profiles = {b.unit: load_profile(b.profile) for b in cfg.bus.boards}
     guard = integrity_setup.preflight(cfg, restore_from)  # before a key or database is created
@@ -176,7 +207,6 @@ def _open_locker(cfg: Config, platform: Platform | None, undo: contextlib.ExitSt
     if link == SIM_LINK:
         sim, endpoint, link = _start_sim(cfg, profiles)
         undo.callback(endpoint.stop)
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.open(cfg.db_path)
     undo.callback(store.close)
     serial = SerialSettings(link=link, baud=cfg.bus.baud, parity=cfg.bus.parity,
@@ -204,7 +234,7 @@ def _open_locker(cfg: Config, platform: Platform | None, undo: contextlib.ExitSt
         from terminal.key_sync import sync_receipt_keys
 
         sync_receipt_keys(cfg, runtime.platform, controller)
-    if cfg.mqtt.enabled:
+    if cfg.mqtt.enabled and connect_mqtt:
         from terminal.mqtt_setup import start_mqtt
 
         runtime.mqtt = start_mqtt(cfg, controller, bus, platform=runtime.platform,
@@ -215,12 +245,18 @@ def _open_locker(cfg: Config, platform: Platform | None, undo: contextlib.ExitSt
 def open_terminal_locker(cfg: Config, platform: Platform | None = None) -> LockerRuntime:
     """`open_locker` for the running terminal: it also flags uncollected results itself.
 
-    The expiry sweep (terminal.expiry_sweep) runs as long as the runtime; one-shot verbs
-    (`kiosk locker ...`) use plain `open_locker`.
+    The expiry sweep (terminal.expiry_sweep) and the control channel (terminal.control_server,
+    which carries out `kiosk locker ...` on this locker) run as long as the runtime; one-shot
+    verbs use plain `open_locker`.
     """
+    from terminal.control_server import ChannelRefused, ControlServer
     from terminal.expiry_sweep import ExpirySweep
 
-    runtime = open_locker(cfg, platform)
+    runtime = open_locker(cfg, platform, role=ROLE_TERMINAL)
     runtime.expiry = ExpirySweep(runtime.controller).start()
     runtime.guard.schedule_backups(runtime.store)
+    try:
+        runtime.control = ControlServer(runtime).start()
+    except (ChannelRefused, OSError) as err:  # the terminal serves; technicians stop it to act
+        log.error("no control channel for `kiosk locker ...`: %s", err)
     return runtime

@@ -22,6 +22,7 @@ from hardware.rtu_timing import silent_interval
 from terminal.config import Config
 from terminal.doctor import Check, Status, fail, ok, skipped, warn
 from terminal.doctor_ports import in_use_by, port_fix
+from terminal.owner_lock import OwnedElsewhere, bus_lock
 
 SIM_LINK = "sim"
 BUS = "lock bus"
@@ -94,11 +95,29 @@ def _probe(cfg: Config, link: str, boards: list[ModbusBoard], simulated: bool) -
     line = f"{bus.baud} 8{bus.parity}{bus.stopbits}"
     not_asked = [skipped(board_name(b.unit), "not asked: see the lock bus") for b in boards]
     users = in_use_by(link)
+    lock = None if simulated else bus_lock(link, "kiosk doctor")
+    try:
+        if lock is not None:
+            lock.acquire()  # a tcp:// gateway has no /proc entry: the owner lock tells (DESIGN §3)
+    except OwnedElsewhere as err:
+        users = users or err.owner.describe()
     if users:
+        if lock is not None:
+            lock.release()  # held only if someone else has the device open without it
         return [warn(BUS, f"{link} is in use by {users}: the boards were not asked (two "
                      "masters on one RS-485 bus garble each other)",
                      "stop the terminal first (systemctl stop kiosk), or see the boards "
                      "with `kiosk locker status`"), *not_asked]
+    try:
+        return _ask_boards(cfg, link, boards, simulated, line, not_asked)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _ask_boards(cfg: Config, link: str, boards: list[ModbusBoard], simulated: bool, line: str,
+                not_asked: list[Check]) -> list[Check]:
+    bus = cfg.bus
     rtu = RtuLink(SerialSettings(link=link, baud=bus.baud, parity=bus.parity,
                                  stopbits=bus.stopbits, response_timeout=bus.response_timeout_s))
     try:

@@ -74,11 +74,13 @@ class RtuLink:
             return
         s = self.settings
         parity = serial.PARITY_NONE if s.is_pty else s.parity
+        # A device is opened exclusively (flock): a second bus master is refused (DESIGN §3).
+        exclusive = {"exclusive": True} if s.link.startswith("/") else {}
         try:
             self._port = serial.serial_for_url(
                 s.url, baudrate=s.baud, bytesize=s.bytesize, parity=parity,
                 stopbits=s.stopbits, timeout=s.response_timeout,
-                write_timeout=max(1.0, s.response_timeout), do_not_open=False,
+                write_timeout=max(1.0, s.response_timeout), do_not_open=False, **exclusive,
             )
         except (serial.SerialException, OSError, ValueError, termios.error) as err:
             raise LinkClosed(f"cannot open {s.link}: {err}") from err
