@@ -22,6 +22,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from terminal import texts, voice_texts
 from terminal.app_idle import IdleReset
 from terminal.app_lockdown import Lockdown
+from terminal.app_survive import Survival
 from terminal.app_text import TextHelpers
 from terminal.background import Background
 from terminal.config import Config
@@ -37,7 +38,7 @@ STATUS_REFRESH_S = 2.0
 HOME = "home"
 
 
-class KioskApp(TextHelpers, IdleReset, Lockdown, App):
+class KioskApp(TextHelpers, IdleReset, Lockdown, Survival, App):
     """The terminal; `open_locker` and `open_devices` run on the worker at start."""
 
     scale = NumericProperty(1.0)
@@ -97,6 +98,7 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
     # -- life cycle ------------------------------------------------------------------------
     def build(self) -> ScreenManager:
         """The screens, the idle watch, the scanner route; locker and devices in the background."""
+        self.start_survival()  # an exception in a callback: apology and Home, never an exit
         sm = registry.LazyScreenManager(transition=NoTransition())
         sm.add_widget(registry.screen_class(HOME)())  # the others are built on first use
         sm.bind(current=self._screen_shown)
@@ -125,6 +127,7 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
     def on_stop(self) -> None:
         """Release the locker (bus, store) and the peripherals when the window closes."""
         self.stopping()
+        self.stop_survival()
         if self.pickup_flow is not None:
             self.pickup_flow.cancel_card()
         self.waits.shutdown(wait=True)
@@ -174,8 +177,9 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
 
     # -- navigation and scanning -----------------------------------------------------------
     def go(self, name: str) -> None:
-        """Show a screen (its `on_enter` prepares it)."""
-        self.root.current = name
+        """Show a screen (its `on_enter` prepares it); none while out of service."""
+        if not self.broken:
+            self.root.current = name
 
     def on_scan(self, code: str) -> None:
         """A code from the scanner goes to the screen showing, if it takes codes."""

@@ -14,6 +14,7 @@ from terminal.idle import IdlePhase
 from terminal.screens.idle_overlay import IdleOverlay
 
 HOME = "home"
+OUT_OF_SERVICE = "out_of_service"  # where the wipe ends instead once the app is broken
 
 
 class IdleReset:
@@ -79,5 +80,5 @@ class IdleReset:
                 wipe()
         self.set_elderly(False)
         self.lang = "zh"
-        self.root.current = HOME
+        self.root.current = OUT_OF_SERVICE if getattr(self, "broken", False) else HOME
         self.refresh_status()
