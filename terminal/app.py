@@ -103,7 +103,7 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, Survival, App):
         sm.add_widget(registry.screen_class(HOME)())  # the others are built on first use
         sm.bind(current=self._screen_shown)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
-        Clock.schedule_interval(self._idle_check, 0.5)
+        self.every(0.5, lambda dt: self._idle_check(dt))  # the wipe must not stop on an error
         self.start_lockdown()  # no exit but maintenance; the systemd watchdog
         self.background.submit(self._open_all, self._opened)
         return sm
@@ -152,7 +152,7 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, Survival, App):
         mqtt = getattr(runtime, "mqtt", None)
         if mqtt is not None and mqtt.doctor is not None:
             mqtt.doctor.devices = devices  # the remote doctor reports on the peripherals in use
-        Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_REFRESH_S)
+        self.every(STATUS_REFRESH_S, lambda _dt: self.refresh_status())
         self.refresh_status()
         # Everything built so far lives as long as the app: keep the collector from walking it
         # again (a full collection over ~300,000 start-up objects stalls drawing for 100 ms).

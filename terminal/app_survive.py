@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from kivy.base import ExceptionHandler, ExceptionManager
@@ -39,7 +40,11 @@ class _Handler(ExceptionHandler):
         """PASS (keep running) for every Exception; RAISE for SystemExit, KeyboardInterrupt."""
         if not isinstance(inst, Exception):
             return ExceptionManager.RAISE
-        self.app.survive(inst)
+        try:
+            self.app.survive(inst)
+        except Exception:  # even the logging failed: no more tries, let systemd restart us
+            self.app.crash_guard.give_up()
+            self.app.notifier.withhold("the exception handler failed")
         return ExceptionManager.PASS
 
 
@@ -69,6 +74,20 @@ class Survival:
         if threading.excepthook is _thread_died:
             threading.excepthook = threading.__excepthook__
 
+    def every(self, interval_s: float, callback: Callable[[float], Any]) -> Any:
+        """Clock.schedule_interval for a callback that must outlive its own exceptions.
+
+        Kivy drops an interval event whose callback raised: the idle reset (and with it the
+        wipe) or the status refresh would stop for good. Here the exception is handled like
+        any other (counted, logged, apology) and the interval goes on.
+        """
+        def tick(dt: float) -> None:
+            try:
+                callback(dt)
+            except Exception as err:
+                self.survive(err)
+        return Clock.schedule_interval(tick, interval_s)
+
     @property
     def broken(self) -> bool:
         """Out of service: waiting for systemd's restart; nothing else is shown."""
@@ -96,10 +115,19 @@ class Survival:
         from terminal.screens.apology_overlay import ApologyOverlay
 
         self._drop_apology()
-        self._apology = ApologyOverlay()
-        self._apology.bind(on_dismiss=lambda *_a: setattr(self, "_apology", None))
-        self._apology.open()
-        Clock.schedule_once(lambda _dt: self._drop_apology(), APOLOGY_SHOWN_S)
+        overlay = self._apology = ApologyOverlay()
+
+        def dismissed(*_args: Any) -> None:  # returns None: True would cancel the dismiss
+            if self._apology is overlay:
+                self._apology = None
+
+        def timed_out(_dt: float) -> None:  # this apology's timer only, not a later one's
+            if self._apology is overlay:
+                self._drop_apology()
+
+        overlay.bind(on_dismiss=dismissed)
+        overlay.open()
+        Clock.schedule_once(timed_out, APOLOGY_SHOWN_S)
 
     def _drop_apology(self) -> None:
         if self._apology is not None:
@@ -108,7 +136,7 @@ class Survival:
 
     def _out_of_service(self) -> None:
         """Once: withhold the pings, say so, audit it; then wipe and show it as best we can."""
-        reason = f"{self.crash_guard.total} uncaught exceptions"
+        reason = f"uncaught exceptions: {self.crash_guard.total}"
         if not self.notifier.withhold(reason):
             return
         self._audit_out_of_service(reason)

@@ -5,10 +5,12 @@
 2. An exception in a button handler (its message carries a fake ID number) and one in a
    worker's result handed back through Clock.schedule_once: the app keeps running, apologises
    over Home, the declaration's personal data is gone, the traceback is in the log, redacted.
+2c. The idle check (a clock interval) raises once: recovered, and the idle reset still runs.
 3. An exception storm (a clock callback raising every frame): the out-of-service screen,
    no more WATCHDOG=1 on the sd_notify socket bound here, logged and audited once.
 Run in its own process by test_survival_ui.py; prints one JSON object with what it saw:
-`python tests/ui/survival_scenario.py DATA_DIR [SHOT_DIR]`.
+`python tests/ui/survival_scenario.py DATA_DIR [SHOT_DIR | --wipe-fails]`; with --wipe-fails
+a screen's wipe raises while recovering: out of service at once, the other screens wiped.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from terminal.config import load_config  # noqa: E402
 
 
 def main(data_dir: str, shots: str | None = None) -> int:
+    mode, shots = (shots, None) if shots == "--wipe-fails" else (None, shots)
     cfg_file = Path(data_dir) / "ui.toml"
     cfg_file.write_text(f'[terminal]\ndata_dir = "{data_dir}"\nwindow = "1920x1080"\n'
                         'idle_s = 600\n[bus]\nbaud = 115200\n', encoding="utf-8")
@@ -93,6 +96,11 @@ def main(data_dir: str, shots: str | None = None) -> int:
         app.devices.id_reader_sim.present(card)
         yield lambda: not form.reading and form.flow.card_used
 
+    def no_apology() -> Iterator[Step]:
+        overlay = app._apology
+        app._drop_apology()
+        yield lambda: overlay is None or overlay.parent is None
+
     def scenario() -> Iterator[Step]:
         yield lambda: app.devices is not None and app.platform is not None and app.locker_up
         yield frames()
@@ -148,12 +156,30 @@ def main(data_dir: str, shots: str | None = None) -> int:
         yield lambda: app.crash_guard.total == 2 and app._apology is not None
         seen["after_worker"] = app.root.current
 
+        # 2c. the idle check raised (a clock interval): recovered, and the idle reset goes on
+        def broken_state():
+            del app.idle.state  # once: the class's own again
+            raise RuntimeError("the idle watch failed")
+        yield from no_apology()
+        tap(app.root.get_screen("home").ids.guides)
+        yield showing(app, "guides")
+        app.idle.state = broken_state
+        yield lambda: app.crash_guard.total == 3 and app.root.current == "home"
+        yield from no_apology()
+        tap(app.root.get_screen("home").ids.guides)
+        yield showing(app, "guides")
+        app.idle.idle_s, app.idle.warn_s = 0.5, 0.5
+        yield lambda: app._overlay is not None  # the countdown: the idle check still runs
+        yield showing(app, "home")
+        seen["idle_after_error"] = app.crash_guard.total
+        app.idle.idle_s, app.idle.warn_s = 600, 10
+
         # 3. a storm: every frame raises; out of service, and the pings stop
         received()
         before = len(inbox)
         yield lambda: received() is not None and "WATCHDOG=1" in inbox[before:]
         ticking = Clock.schedule_interval(lambda _dt: 1 / 0, 0)
-        yield lambda: app.crash_guard.total > 2
+        yield lambda: app.crash_guard.total > 3
         yield frames(5)
         seen["interval_after_raising"] = [app.crash_guard.total, ticking.is_triggered]
 
@@ -181,8 +207,32 @@ def main(data_dir: str, shots: str | None = None) -> int:
                                       for e in entries)
         seen["done"] = True
 
+    def wipe_fails() -> Iterator[Step]:
+        """The recovery itself raises (a screen's wipe): out of service at once, still wiped."""
+        yield lambda: app.devices is not None and app.platform is not None and app.locker_up
+        yield frames()
+        yield from declaration_with_card()
+        form = app.root.get_screen("declare_form")
+        guides = app.root.get_screen("guides")  # built before the form: wiped before it
+
+        def wipe_raises():
+            raise RuntimeError("a wipe failed")
+        guides.wipe = wipe_raises
+        received()
+        Clock.schedule_once(lambda _dt: 1 / 0)
+        yield showing(app, "out_of_service")
+        yield frames(3)
+        seen["wipe_fails"] = [app.crash_guard.total, form.flow is not None]
+        yield after(0.6)
+        received()
+        seen["wipe_fails_pings"] = [m for m in inbox if m == "WATCHDOG=1" or
+                                    m.startswith("STATUS=restart")][-2:]
+        seen["wipe_fails_logged"] = [e["msg"] for e in log_entries() if e["level"] != "INFO"
+                                     and e["logger"].startswith("terminal")]
+        seen["done"] = True
+
     Clock.schedule_interval(lambda _dt: received(), 0.05)
-    run_steps(app, scenario(), seen, timeout_s=30)
+    run_steps(app, wipe_fails() if mode == "--wipe-fails" else scenario(), seen, timeout_s=30)
     app.run()
     notify.close()
     from locker.store import Store
