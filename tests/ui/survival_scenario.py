@@ -5,8 +5,9 @@
 2. An exception in a button handler (its message carries a fake ID number) and one in a
    worker's result handed back through Clock.schedule_once: the app keeps running, apologises
    over Home, the declaration's personal data is gone, the traceback is in the log, redacted.
-2c. The idle check (a clock interval) raises once: recovered, and the idle reset still runs.
-3. An exception storm (a clock callback raising every frame): the out-of-service screen,
+   The idle check (a clock interval) raises once: recovered, and the idle reset still runs.
+   A thread other than the UI's dies: logged with its traceback, redacted.
+3. An exception storm (a window callback raising every frame): the out-of-service screen,
    no more WATCHDOG=1 on the sd_notify socket bound here, logged and audited once.
 Run in its own process by test_survival_ui.py; prints one JSON object with what it saw:
 `python tests/ui/survival_scenario.py DATA_DIR [SHOT_DIR | --wipe-fails]`; with --wipe-fails
@@ -19,6 +20,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,6 +175,17 @@ def main(data_dir: str, shots: str | None = None) -> int:
         yield showing(app, "home")
         seen["idle_after_error"] = app.crash_guard.total
         app.idle.idle_s, app.idle.warn_s = 600, 10
+
+        # 2d. a thread other than the UI's dies: its traceback in the log (redacted), no more
+        def thread_body():
+            raise LookupError(f"no such card {card.id_number}")
+        thread = threading.Thread(target=thread_body, name="survival-test-thread")
+        thread.start()
+        yield lambda: not thread.is_alive()
+        died = [e for e in log_entries() if "survival-test-thread" in e["msg"]]
+        seen["thread_died"] = [(e["level"], e["msg"], "LookupError" in e.get("exc", ""),
+                                "[id-number-redacted]" in e.get("exc", "")) for e in died]
+        seen["thread_counted"] = app.crash_guard.total
 
         # 3. a storm: every frame raises; out of service, and the pings stop
         received()

@@ -36,6 +36,11 @@ def test_page_limit_exceptions_apology_wipe_and_storm_to_out_of_service(tmp_path
     assert seen["after_worker"] == "home"
     # 2c. the idle check raised: recovered, and the idle countdown still comes afterwards
     assert seen["idle_after_error"] == 3
+    # 2d. another thread died: logged with its traceback, redacted; not a UI exception
+    assert seen["thread_died"] == [["CRITICAL", "thread survival-test-thread died of an "
+                                    "uncaught LookupError", True, True]]
+    assert seen["thread_counted"] == 3
+    assert seen["raw_id_in_log"] is False
     # a clock interval that raised is dropped by Kivy (hence `every` for the app's own)
     assert seen["interval_after_raising"] == [4, 0]
     # 3. a storm (every frame): out of service, pings stop, logged and audited once
