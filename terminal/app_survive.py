@@ -108,7 +108,8 @@ class Survival:
                 return
             except Exception:
                 log.exception("recovering from an uncaught exception failed too")
-                self.crash_guard.give_up()
+                if not self.crash_guard.give_up():
+                    return
         self._out_of_service()
 
     def _apologise(self) -> None:
@@ -135,10 +136,12 @@ class Survival:
             self._apology = None
 
     def _out_of_service(self) -> None:
-        """Once: withhold the pings, say so, audit it; then wipe and show it as best we can."""
+        """Withhold the pings, audit it; then wipe and show it as best we can.
+
+        Called once: the guard answers OUT_OF_SERVICE (or `give_up` is True) only once.
+        """
         reason = f"uncaught exceptions: {self.crash_guard.total}"
-        if not self.notifier.withhold(reason):
-            return
+        self.notifier.withhold(reason)
         self._audit_out_of_service(reason)
         for step in (self._drop_apology, self.go_home,  # type: ignore[attr-defined]
                      lambda: setattr(self.root, "current", OUT_OF_SERVICE)):

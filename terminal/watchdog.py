@@ -89,7 +89,8 @@ class Notifier:
         if self.withheld:
             return False
         self.withheld = reason or "withheld"
-        log.critical("watchdog pings withheld, systemd will restart the app: %s", self.withheld)
+        log.critical("watchdog pings withheld, %s: %s", "systemd will restart the app"
+                     if self.watchdog_usec else "no watchdog to restart the app", self.withheld)
         self.status(f"restart wanted: {self.withheld}")
         return True
 
