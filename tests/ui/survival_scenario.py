@@ -170,8 +170,9 @@ def main(data_dir: str, shots: str | None = None) -> int:
         yield from no_apology()
         tap(app.root.get_screen("home").ids.guides)
         yield showing(app, "guides")
-        app.idle.idle_s, app.idle.warn_s = 0.5, 0.5
+        app.idle.idle_s, app.idle.warn_s = 0.5, 60  # a slow frame must not skip the countdown
         yield lambda: app._overlay is not None  # the countdown: the idle check still runs
+        app.idle.warn_s = 0.1
         yield showing(app, "home")
         seen["idle_after_error"] = app.crash_guard.total
         app.idle.idle_s, app.idle.warn_s = 600, 10
