@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 SCENARIOS = (("pickup_scenario.py",), ("services_scenario.py",), ("staff_scenario.py",),
              ("keyboard_scenario.py", "1920x1080"), ("keyboard_scenario.py", "1280x800"),
-             ("lockdown_scenario.py",))
+             ("lockdown_scenario.py",), ("survival_scenario.py",))
 """Each scenario's script and its arguments between the data dir and the screenshot folder."""
 
 

@@ -22,6 +22,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from terminal import texts, voice_texts
 from terminal.app_idle import IdleReset
 from terminal.app_lockdown import Lockdown
+from terminal.app_survive import Survival
 from terminal.app_text import TextHelpers
 from terminal.background import Background
 from terminal.config import Config
@@ -38,7 +39,7 @@ STATUS_REFRESH_S = 2.0
 HOME = "home"
 
 
-class KioskApp(TextHelpers, IdleReset, Lockdown, App):
+class KioskApp(TextHelpers, IdleReset, Lockdown, Survival, App):
     """The terminal; `open_locker` and `open_devices` run on the worker at start."""
 
     scale = NumericProperty(1.0)
@@ -99,11 +100,12 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
     # -- life cycle ------------------------------------------------------------------------
     def build(self) -> ScreenManager:
         """The screens, the idle watch, the scanner route; locker and devices in the background."""
+        self.start_survival()  # an exception in a callback: apology and Home, never an exit
         sm = registry.LazyScreenManager(transition=NoTransition())
         sm.add_widget(registry.screen_class(HOME)())  # the others are built on first use
         sm.bind(current=self._screen_shown)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
-        Clock.schedule_interval(self._idle_check, 0.5)
+        self.every(0.5, lambda dt: self._idle_check(dt))  # the wipe must not stop on an error
         self.start_lockdown()  # no exit but maintenance; the systemd watchdog
         self.background.submit(self._open_all, self._opened)
         return sm
@@ -127,6 +129,7 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
     def on_stop(self) -> None:
         """Release the locker (bus, store) and the peripherals when the window closes."""
         self.stopping()
+        self.stop_survival()
         if self.pickup_flow is not None:
             self.pickup_flow.cancel_card()
         self.waits.shutdown(wait=True)
@@ -153,7 +156,7 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
         mqtt = getattr(runtime, "mqtt", None)
         if mqtt is not None and mqtt.doctor is not None:
             mqtt.doctor.devices = devices  # the remote doctor reports on the peripherals in use
-        Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_REFRESH_S)
+        self.every(STATUS_REFRESH_S, lambda _dt: self.refresh_status())
         self.refresh_status()
         # Everything built so far lives as long as the app: keep the collector from walking it
         # again (a full collection over ~300,000 start-up objects stalls drawing for 100 ms).
@@ -178,8 +181,9 @@ class KioskApp(TextHelpers, IdleReset, Lockdown, App):
 
     # -- navigation and scanning -----------------------------------------------------------
     def go(self, name: str) -> None:
-        """Show a screen (its `on_enter` prepares it)."""
-        self.root.current = name
+        """Show a screen (its `on_enter` prepares it); none while out of service."""
+        if not self.broken:
+            self.root.current = name
 
     def on_scan(self, code: str) -> None:
         """A code from the scanner goes to the screen showing, if it takes codes."""

@@ -14,6 +14,7 @@ from terminal.idle import IdlePhase
 from terminal.screens.idle_overlay import IdleOverlay
 
 HOME = "home"
+OUT_OF_SERVICE = "out_of_service"  # where the wipe ends instead once the app is broken
 
 
 class IdleReset:
@@ -68,16 +69,29 @@ class IdleReset:
         self._hide_overlay()
 
     def go_home(self) -> None:
-        """Back to Home, wiping every piece of personal data from the flows and the screens."""
+        """Back to Home, wiping every piece of personal data from the flows and the screens.
+
+        One wipe that raises does not spare the others: every screen is wiped, then the first
+        failure is raised (the app's exception handler takes it, terminal/app_survive.py).
+        """
         self._hide_overlay()
+        failed: Exception | None = None
         if self.pickup_flow is not None:
-            self.pickup_flow.wipe()
+            try:
+                self.pickup_flow.wipe()
+            except Exception as err:
+                failed = err
             self.pickup_flow = None
         for screen in self.root.screens:
             wipe = getattr(screen, "wipe", None)
             if wipe is not None:
-                wipe()
+                try:
+                    wipe()
+                except Exception as err:
+                    failed = failed or err
         self.set_elderly(False)
         self.lang = "zh"
-        self.root.current = HOME
+        self.root.current = OUT_OF_SERVICE if getattr(self, "broken", False) else HOME
         self.refresh_status()
+        if failed is not None:
+            raise failed

@@ -27,8 +27,8 @@ class Background:
         def finished(fut: Future) -> None:
             error = fut.exception()
             result = None if error else fut.result()
-            if error:
-                log.error("background work failed: %s", error)
+            if error:  # with its traceback: the UI only learns that it failed
+                log.error("background work failed: %s", error, exc_info=error)
             self._post(lambda: done(result, error))
 
         future = self._pool.submit(work)

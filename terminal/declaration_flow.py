@@ -116,12 +116,17 @@ class DeclarationFlow:
         self.card_used = bool(filled)
         return filled
 
-    def add_page(self, jpeg: bytes) -> int:
-        """Keep a captured page; the number of pages."""
-        if len(self.pages) >= MAX_PAGES:
-            raise ValueError(f"at most {MAX_PAGES} pages")
+    @property
+    def pages_full(self) -> bool:
+        """No room for another page (MAX_PAGES): the capture button is off."""
+        return len(self.pages) >= MAX_PAGES
+
+    def add_page(self, jpeg: bytes) -> bool:
+        """Keep a captured page; False (refused, nothing kept) when there are MAX_PAGES already."""
+        if self.pages_full:
+            return False
         self.pages.append(jpeg)
-        return len(self.pages)
+        return True
 
     def remove_page(self, index: int) -> None:
         """Drop a page (a blurred one, say)."""

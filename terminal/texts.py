@@ -37,6 +37,10 @@ IDLE_WARNING = ("长时间无操作，{s} 秒后返回首页", "No activity: bac
 MORE_TIME = ("延长时间", "More time")
 OUT_OF_SERVICE = ("取件柜暂停服务\n办事指南等服务仍可使用",
                   "The locker is out of service.\nGuides and other services still work.")
+APOLOGY = ("抱歉，出现了问题，请重新开始", "Sorry, something went wrong. Please start again.")
+TERMINAL_DOWN = ("本终端暂停服务，正在自动重启\n请稍候或前往服务窗口办理",
+                 "This terminal is out of service and restarting.\n"
+                 "Please wait, or ask at the service window.")
 ELDERLY = ("长辈模式", "Elderly mode")
 ELDERLY_ON = ("长辈模式：已开启", "Elderly mode: on")
 ENTER_CODE = ("请输入取件码", "Enter your pickup code")

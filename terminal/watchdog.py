@@ -36,6 +36,7 @@ class Notifier:
                                             else pids)
         self._sock: socket.socket | None = None
         self._failing = False  # log the first failure of a run of them, not every ping
+        self.withheld = ""  # why the pings stopped on purpose (see `withhold`); "" while fed
 
     @property
     def enabled(self) -> bool:
@@ -74,8 +75,24 @@ class Notifier:
         return self.notify("READY=1", *([f"STATUS={status}"] if status else []))
 
     def ping(self) -> bool:
-        """The main loop is alive (WATCHDOG=1)."""
+        """The main loop is alive (WATCHDOG=1); nothing once the pings are withheld."""
+        if self.withheld:
+            return False
         return self.notify("WATCHDOG=1")
+
+    def withhold(self, reason: str) -> bool:
+        """Stop feeding the watchdog for good, so systemd restarts the app; False if already.
+
+        For a main loop that still runs but can no longer serve (an exception storm):
+        STATUS= says why, for `systemctl status`, before the watchdog fires.
+        """
+        if self.withheld:
+            return False
+        self.withheld = reason or "withheld"
+        log.critical("watchdog pings withheld, %s: %s", "systemd will restart the app"
+                     if self.watchdog_usec else "no watchdog to restart the app", self.withheld)
+        self.status(f"restart wanted: {self.withheld}")
+        return True
 
     def status(self, text: str) -> bool:
         """One line for `systemctl status`."""

@@ -20,7 +20,7 @@ from hardware.id_reader import IdCard
 from remote.platform_models import FieldKind, Guide
 from terminal import guide_texts as T
 from terminal import voice_texts as V
-from terminal.declaration_flow import DeclarationFlow, check_field, shown_value
+from terminal.declaration_flow import MAX_PAGES, DeclarationFlow, check_field, shown_value
 from terminal.screens.common import load_kv
 from terminal.texts import escape
 
@@ -39,6 +39,7 @@ class DeclareFormScreen(Screen):
     reading = BooleanProperty(False)
     capturing = BooleanProperty(False)
     pages = NumericProperty(0)
+    max_pages = NumericProperty(MAX_PAGES)  # the capture button is off at the limit
     status_pair = ListProperty(["", ""])
     flow: DeclarationFlow | None = None
 
@@ -158,10 +159,13 @@ class DeclareFormScreen(Screen):
             self._build_fields()
 
     def capture(self) -> None:
-        """One page from the document camera (on the worker)."""
+        """One page from the document camera (on the worker); refused at the page limit."""
         app = App.get_running_app()
         camera = app.devices.camera if app.devices else None
-        if camera is None or self.flow is None:
+        if camera is None or self.flow is None or self.capturing:
+            return
+        if self.flow.pages_full:
+            self.status_pair = _pages_full()
             return
         self.capturing = True
         app.background.submit(camera.capture, self._captured)
@@ -172,7 +176,11 @@ class DeclareFormScreen(Screen):
             if isinstance(error, CameraError) or error is not None:
                 self.status_pair = list(T.CAMERA_FAILED)
             return
-        self.pages = self.flow.add_page(jpeg)
+        if not self.flow.add_page(jpeg):  # a capture already under way when the limit came
+            self.status_pair = _pages_full()
+        self.pages = len(self.flow.pages)
+        if self.flow.pages_full:
+            self.status_pair = _pages_full()
 
     def next(self) -> None:
         """On to the review, once every field is acceptable."""
@@ -202,6 +210,10 @@ class DeclareFormScreen(Screen):
         self.status_pair = ["", ""]
         self.ids.fields.clear_widgets()
         self.ids.input_area.clear_widgets()
+
+
+def _pages_full() -> list[str]:
+    return [text.format(n=MAX_PAGES) for text in T.PAGES_FULL]
 
 
 def _no_outbox(*_args: Any, **_kw: Any) -> str:

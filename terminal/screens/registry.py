@@ -30,6 +30,7 @@ SCREENS = {
     "staff_deposit": "staff_deposit:StaffDepositScreen",
     "staff_retrieve": "staff_retrieve:StaffRetrieveScreen",
     "maintenance": "maintenance:MaintenanceScreen",
+    "out_of_service": "out_of_service:OutOfServiceScreen",
 }
 """Screen name → `module:Class` in terminal.screens (the name is also set in the .kv)."""
 

@@ -24,7 +24,12 @@ from remote.platform_models import (
 )
 from remote.platform_port import CaseNotFound, IdentityMismatch, PlatformUnavailable
 from terminal import progress_flow as pf
-from terminal.declaration_flow import DeclarationFlow, check_field, declaration_number
+from terminal.declaration_flow import (
+    MAX_PAGES,
+    DeclarationFlow,
+    check_field,
+    declaration_number,
+)
 from terminal.idle import IdlePhase, IdleWatch
 from terminal.pickup_flow import CARD_FAILED, NO_CARD, READER_DOWN, PickupFlow, PickupStep
 
@@ -248,6 +253,19 @@ def test_field_checks_by_kind():
     assert check_field(by["n"], "") is None
     assert check_field(by["n"], "a1")
     assert check_field(by["name"], " ").zh == "此项必填"
+
+
+def test_declaration_pages_stop_at_the_limit_refused_without_an_exception():
+    f = DeclarationFlow(guide(), lambda *a, **k: None, "T0001", clock=lambda: T0)
+    for n in range(MAX_PAGES):
+        assert not f.pages_full
+        assert f.add_page(b"page %d" % n) is True
+    assert f.pages_full
+    assert f.add_page(b"one too many") is False  # refused: nothing kept, nothing raised
+    assert len(f.pages) == MAX_PAGES
+    assert f.pages[-1] == b"page %d" % (MAX_PAGES - 1)
+    f.remove_page(0)
+    assert not f.pages_full
 
 
 def test_declaration_autofill_review_masks_and_submit_enqueues_sealed_message():

@@ -91,3 +91,19 @@ def test_a_full_queue_drops_the_message_instead_of_blocking(listener):
     assert sent[-1] is False  # dropped, and the call returned at once
     assert received(sock) == ["WATCHDOG=1"]
     notifier.close()
+
+
+def test_withheld_pings_stop_for_good_and_the_status_says_why(listener):
+    path, sock = listener
+    notifier = Notifier({"NOTIFY_SOCKET": path})
+    assert notifier.ping()
+    assert received(sock) == ["WATCHDOG=1"]
+    assert notifier.withhold("5 uncaught exceptions")
+    assert received(sock) == ["STATUS=restart wanted: 5 uncaught exceptions"]
+    assert notifier.withhold("again") is False  # once: no second status, no second log
+    assert notifier.ping() is False
+    sock.settimeout(0.05)
+    with pytest.raises(TimeoutError):
+        sock.recv(4096)  # the ping was not sent
+    assert notifier.withheld == "5 uncaught exceptions"
+    notifier.close()
