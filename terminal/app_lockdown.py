@@ -35,7 +35,6 @@ class Lockdown:
     notifier: Notifier
     exit_status: int = 0
     _may_close: bool = False
-    _starving: bool = False  # the watchdog is no longer fed: the lock-bus worker died
 
     def start_lockdown(self, notifier: Notifier | None = None) -> None:
         """Refuse close requests; feed the watchdog; READY=1 once Home has been drawn."""
@@ -55,11 +54,7 @@ class Lockdown:
         """WATCHDOG=1 from the main loop, unless the lock-bus worker died (systemd restarts us)."""
         bus = getattr(getattr(self, "runtime", None), "bus", None)
         if bus is not None and getattr(bus, "running", True) is False and not self._may_close:
-            if not self._starving:
-                self._starving = True
-                log.critical("the lock-bus worker is not running: watchdog no longer fed, "
-                             "systemd will restart the terminal")
-                self.notifier.status("lock bus down; locker out of service; restart pending")
+            self.notifier.withhold("lock bus down; locker out of service")
             return
         self.notifier.ping()
 
