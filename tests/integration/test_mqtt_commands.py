@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from locker.audit_tail import AuditReader
 from locker.models import Size
 from locker.receipt_keys import save_public_keys
-from remote.command_token import sign_command
+from remote.command_token import sign_claims, sign_command
+from remote.mqtt_topics import rfc3339
 from terminal.composition import LockerRuntime, open_locker
 from terminal.config import load_config
 from tests.integration.mosquitto import Msg, Watcher
@@ -170,7 +171,8 @@ def test_a_signed_open_opens_the_door_audited_with_the_operator(site):
 @pytest.mark.parametrize(("case", "reason"), [
     ("forged", "bad_signature"), ("tampered", "bad_signature"), ("unknown_kid", "unknown_key"),
     ("expired", "expired"), ("viewer_open", "not_allowed"), ("unknown", "unknown_command"),
-    ("other_terminal", "wrong_terminal"), ("not_json", "malformed"),
+    ("other_terminal", "wrong_terminal"), ("no_terminal", "no_terminal"),
+    ("not_json", "malformed"),
 ])
 def test_bad_commands_are_rejected_with_the_reason_and_open_nothing(site, case, reason):
     board, ch = site.door("A04")
@@ -196,6 +198,12 @@ def test_bad_commands_are_rejected_with_the_reason_and_open_nothing(site, case, 
         req_id, token = site.token("reboot")
     elif case == "other_terminal":
         req_id, token = site.token("open", args, terminal="T-10")
+    elif case == "no_terminal":  # validly signed, but not for any one terminal
+        req_id = f"r-{uuid.uuid4().hex[:12]}"
+        token = sign_claims(site.keys[KID_NEW], KID_NEW, {
+            "req_id": req_id, "command": "open", "args": args, "operator": "wang.li",
+            "role": "technician", "issued_at": rfc3339(datetime.now(UTC)),
+            "expires_at": rfc3339(datetime.now(UTC) + timedelta(seconds=300))})
     else:
         req_id, token = "r-garbage", None
     if token is None:

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from locker.errors import CompartmentBusy
 from locker.models import Outcome
 from remote.command_ledger import Answer, CommandLedger
-from remote.command_token import TokenError, open_command_token, sign_command
+from remote.command_token import TokenError, open_command_token, sign_claims, sign_command
+from remote.mqtt_topics import rfc3339
 from remote.mqtt_commands import COMMANDS, ROLE_COMMANDS, Command, CommandVerifier, Rejection
 from terminal.command_exec import CommandRunner
 
@@ -30,10 +31,10 @@ def verifier(**kw) -> CommandVerifier:
 
 
 def token(command="open", args=None, *, req_id="r-1", role="technician", operator="wang.li",
-          kid="k1", key=None, expires=NOW + timedelta(minutes=5), **kw) -> str:
+          kid="k1", key=None, expires=NOW + timedelta(minutes=5), terminal="T1", **kw) -> str:
     args = {"compartment": "A03"} if args is None and command == "open" else (args or {})
     return sign_command(key or KEYS[kid], kid, req_id, command, args, operator, role, expires,
-                        issued_at=NOW, **kw)
+                        issued_at=NOW, terminal=terminal, **kw)
 
 
 def message(tok: str, req_id: str = "r-1") -> bytes:
@@ -118,10 +119,26 @@ def test_times_terminal_and_rights():
     assert isinstance(v.verify("r-1", message(token(expires=NOW - timedelta(seconds=29)))),
                       Command)
     future = sign_command(KEYS["k1"], "k1", "r-1", "snapshot", {}, "op", "viewer",
-                          NOW + timedelta(minutes=5), issued_at=NOW + timedelta(minutes=2))
+                          NOW + timedelta(minutes=5), issued_at=NOW + timedelta(minutes=2),
+                          terminal="T1")
     assert reason(v.verify("r-1", message(future))) == "not_yet_valid"
     assert reason(v.verify("r-1", message(token(), "r-1"), retained=True)) == "retained"
     assert reason(v.verify("r-1", message(token(req_id="r-other")))) == "malformed"
+
+
+def test_a_signed_command_without_a_terminal_claim_is_obeyed_by_no_terminal():
+    claims = {"req_id": "r-1", "command": "open", "args": {"compartment": "A03"},
+              "operator": "wang.li", "role": "technician", "issued_at": rfc3339(NOW),
+              "expires_at": rfc3339(NOW + timedelta(minutes=5))}
+    for terminal in ("T1", "T2"):
+        verdict = CommandVerifier({k: v.public_key() for k, v in KEYS.items()}, terminal,
+                                  clock=lambda: NOW).verify(
+            "r-1", message(sign_claims(KEYS["k1"], "k1", claims)))
+        assert reason(verdict) == "no_terminal"
+        assert verdict.signed and "names no terminal" in verdict.detail
+    with pytest.raises(ValueError, match="terminal"):
+        sign_command(KEYS["k1"], "k1", "r-1", "snapshot", {}, "op", "viewer",
+                     NOW + timedelta(minutes=5), terminal="")
 
 
 @pytest.mark.parametrize(("command", "args"), [
