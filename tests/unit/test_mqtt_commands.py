@@ -16,8 +16,8 @@ from locker.errors import CompartmentBusy
 from locker.models import Outcome
 from remote.command_ledger import Answer, CommandLedger
 from remote.command_token import TokenError, open_command_token, sign_claims, sign_command
-from remote.mqtt_topics import rfc3339
 from remote.mqtt_commands import COMMANDS, ROLE_COMMANDS, Command, CommandVerifier, Rejection
+from remote.mqtt_topics import rfc3339
 from terminal.command_exec import CommandRunner
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "mqtt"
@@ -135,7 +135,8 @@ def test_a_signed_command_without_a_terminal_claim_is_obeyed_by_no_terminal():
                                   clock=lambda: NOW).verify(
             "r-1", message(sign_claims(KEYS["k1"], "k1", claims)))
         assert reason(verdict) == "no_terminal"
-        assert verdict.signed and "names no terminal" in verdict.detail
+        assert verdict.signed
+        assert "names no terminal" in verdict.detail
     with pytest.raises(ValueError, match="terminal"):
         sign_command(KEYS["k1"], "k1", "r-1", "snapshot", {}, "op", "viewer",
                      NOW + timedelta(minutes=5), terminal="")
