@@ -18,9 +18,10 @@ from locker.errors import LockerError
 from locker.models import DOOR_SEEN_OPEN, NEEDS_STAFF, RETRIEVABLE, Outcome
 from locker.receipt_token import ReceiptIssuer, ReceiptKind
 from locker.reports import OpenResult
+from locker.staff_identity import Technician
 from terminal.composition import LockerRuntime
 
-STAFF = "crash-staff-01"
+STAFF = Technician("crash-staff-01")
 COURIER = "crash-courier-01"
 APPLICANT = "测试申请人"  # obviously not a person
 SIZES = ("S",) * 5 + ("M",) * 3 + ("L",) * 2 + ("XL",)

@@ -15,6 +15,7 @@ from typing import Any
 
 from locker.models import DOOR_SEEN_OPEN, Size
 from locker.reports import OpenResult
+from locker.staff_identity import Technician
 from terminal.cli import CliError, Parser, emit
 from terminal.config import load_config
 
@@ -47,6 +48,14 @@ def _id_number(value: str | None) -> str | None:
     if value == "-":
         return sys.stdin.readline().strip()
     return value
+
+
+def _technician(args: argparse.Namespace) -> Technician:
+    """`--staff ID`: the explicit technician identity a shell verb acts (and is audited) as."""
+    try:
+        return Technician(args.staff)
+    except ValueError as err:
+        raise CliError(f"--staff: {err}") from None
 
 
 def _opening(args: argparse.Namespace, runtime: Any, result: OpenResult) -> dict:
@@ -95,12 +104,14 @@ def _status(args: argparse.Namespace) -> None:
 
 
 def _open(args: argparse.Namespace) -> None:
+    staff = _technician(args)
     emit(args, _with_locker(args, lambda rt: _opening(
-        args, rt, rt.controller.staff_open(args.compartment, args.staff, args.reason))),
+        args, rt, rt.controller.staff_open(args.compartment, staff, args.reason))),
         _human_open)
 
 
 def _deposit(args: argparse.Namespace) -> None:
+    staff = _technician(args)
     id_number = _id_number(args.id_number) or ""
     if not id_number:
         raise CliError("--id-number is required (use - to read it from standard input)")
@@ -109,7 +120,7 @@ def _deposit(args: argparse.Namespace) -> None:
     except ValueError:
         raise CliError(f"--size must be S, M, L or XL, not {args.size!r}") from None
     emit(args, _with_locker(args, lambda rt: _opening(args, rt, rt.controller.deposit(
-        args.case_no, id_number, args.name, args.phone, size, args.staff,
+        args.case_no, id_number, args.name, args.phone, size, staff,
         compartment_id=args.compartment))), _human_open)
 
 
@@ -120,14 +131,17 @@ def _pickup(args: argparse.Namespace) -> None:
 
 
 def _retrieve(args: argparse.Namespace) -> None:
+    staff = _technician(args)
     emit(args, _with_locker(args, lambda rt: _opening(
-        args, rt, rt.controller.retrieve(args.compartment, args.staff))), _human_open)
+        args, rt, rt.controller.retrieve(args.compartment, staff))), _human_open)
 
 
 def _enable(args: argparse.Namespace, enabled: bool) -> None:
+    staff = _technician(args)
+
     def act(rt: Any) -> dict:
         try:
-            return _plain(rt.controller.set_enabled(args.compartment, enabled, args.staff))
+            return _plain(rt.controller.set_enabled(args.compartment, enabled, staff))
         except ValueError as err:
             raise CliError(str(err)) from err
 
@@ -170,7 +184,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.set_defaults(handler=_status)
     p = locker.add_parser("open", parents=[common, wait], help="open one compartment (staff)")
     p.add_argument("compartment")
-    p.add_argument("--staff", required=True)
+    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
     p.add_argument("--reason", default="maintenance")
     p.set_defaults(handler=_open)
     p = locker.add_parser("deposit", parents=[common, wait], help="put a result in (staff)")
@@ -180,7 +194,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--phone", default="", help="for notices (stored hashed and masked)")
     p.add_argument("--size", default="M", help="S, M, L or XL")
     p.add_argument("--compartment", help="choose the compartment by hand")
-    p.add_argument("--staff", required=True)
+    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_deposit)
     p = locker.add_parser("pickup", parents=[common, wait], help="collect with a pickup code")
     p.add_argument("code")
@@ -188,12 +202,12 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.set_defaults(handler=_pickup)
     p = locker.add_parser("retrieve", parents=[common, wait], help="take back an item (staff)")
     p.add_argument("compartment")
-    p.add_argument("--staff", required=True)
+    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_retrieve)
     for name, flag in (("enable", True), ("disable", False)):
         p = locker.add_parser(name, parents=[common], help=f"{name} a compartment (staff)")
         p.add_argument("compartment")
-        p.add_argument("--staff", required=True)
+        p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
         p.set_defaults(handler=lambda a, f=flag: _enable(a, f))
     p = locker.add_parser("expire", parents=[common], help="flag expired items, record reminders")
     p.set_defaults(handler=_expire)

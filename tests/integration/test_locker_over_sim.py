@@ -11,6 +11,7 @@ import time
 import pytest
 
 from locker.models import AlarmType, CompartmentState, Outcome, Size
+from locker.staff_identity import Technician
 from terminal.composition import open_locker
 from terminal.config import load_config
 from tests.integration.waiting import wait_for as until
@@ -40,8 +41,8 @@ def wire(runtime, compartment_id: str) -> tuple[int, int]:
 
 def deposit(runtime, sim, n: int, **kw):
     c = runtime.controller
-    result = c.deposit(f"SH-SIM-{n}", fake_id(n), "测试一", fake_phone(n), Size.S, "courier-1",
-                       **kw)
+    result = c.deposit(f"SH-SIM-{n}", fake_id(n), "测试一", fake_phone(n), Size.S,
+                       Technician("courier-1"), **kw)
     assert result.outcome is Outcome.OPENED, result.message
     unit, ch = wire(runtime, result.compartment_id)
     assert sim.board(unit).channel(ch).door_open

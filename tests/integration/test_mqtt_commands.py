@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from locker.audit_tail import AuditReader
 from locker.models import Size
 from locker.receipt_keys import save_public_keys
+from locker.staff_identity import Technician
 from remote.command_token import sign_claims, sign_command
 from remote.mqtt_topics import rfc3339
 from terminal.composition import LockerRuntime, open_locker
@@ -162,8 +163,8 @@ def test_a_signed_open_opens_the_door_audited_with_the_operator(site):
     rows = [(r.actor, r.action) for r in audit_rows(site) if r.action.startswith(
         ("remote_cmd.", "staff_open."))]
     assert rows[:3] == [("staff:wang.li", "remote_cmd.accepted"),
-                        ("staff:wang.li", "staff_open.intent"),
-                        ("staff:wang.li", "staff_open.opened")]
+                        ("technician:wang.li", "staff_open.intent"),
+                        ("technician:wang.li", "staff_open.opened")]
     assert ("staff:wang.li", "remote_cmd.done") in rows
     board.close(ch)
 
@@ -279,7 +280,8 @@ def test_events_and_alarms_during_a_broker_outage_arrive_in_order_once(site):
     runtime = site.runtime
     link = runtime.mqtt.link
     c = runtime.controller
-    result = c.deposit("SH-MQTT-1", fake_id(1), "测试一", fake_phone(1), Size.S, "courier-1")
+    result = c.deposit("SH-MQTT-1", fake_id(1), "测试一", fake_phone(1), Size.S,
+                       Technician("courier-1"))
     board, ch = site.door(result.compartment_id)
     board.put(ch)
     board.close(ch)
@@ -295,8 +297,8 @@ def test_events_and_alarms_during_a_broker_outage_arrive_in_order_once(site):
     site.broker.stop()
     assert link.wait_disconnected(10)
     for cid in ("A10", "A11", "A12"):
-        c.set_enabled(cid, False, "tech-7")
-        c.set_enabled(cid, True, "tech-7")
+        c.set_enabled(cid, False, Technician("tech-7"))
+        c.set_enabled(cid, True, Technician("tech-7"))
     forced_board, forced_ch = site.door("B01")
     forced_board.force(forced_ch)
     assert wait_for(lambda: any(a.type.value == "door_forced" for a in c.open_alarms()))

@@ -20,6 +20,7 @@ from hardware.lock_board import (
 )
 from locker.controller import LockerController
 from locker.settings import LockerSettings
+from locker.staff_identity import Technician
 from locker.store import Store
 
 TEST_HASH_KEY_ONLY_FOR_TESTS = b"unit-test-key-not-a-secret-000000"
@@ -216,7 +217,7 @@ def deposit(rig: Rig, n: int = 1, size: str = "S", code: str | None = None,
     """Deposit a fake applicant's item; by default close the door with the item inside."""
     result = rig.controller.deposit(case_no=f"CASE-{n:04d}", applicant_id_number=fake_id(n),
                                     applicant_name="测试人", phone=fake_phone(n), size=size,
-                                    staff="S001", compartment_id=compartment_id,
+                                    staff=Technician("S001"), compartment_id=compartment_id,
                                     pickup_code=code)
     if close and result.compartment_id:
         spec = rig.settings.spec(result.compartment_id)

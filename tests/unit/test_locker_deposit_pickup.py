@@ -11,6 +11,7 @@ from locker.models import (
     TaskKind,
 )
 from locker.records import get_compartment, get_item
+from locker.staff_identity import Technician
 from tests.unit.locker_fakes import deposit, fake_id, make_rig
 
 
@@ -207,7 +208,7 @@ def test_jammed_deposit_cancelled_and_compartment_faulty(rig):
 def test_fault_cleared_by_staff_enable(rig):
     rig.bus.jammed.add((1, 0))
     deposit(rig, close=False)
-    rig.controller.set_enabled("A01", True, "T01")
+    rig.controller.set_enabled("A01", True, Technician("T01"))
     assert comp_state(rig, "A01") is CompartmentState.EMPTY
     assert rig.controller.open_alarms() == []
 
@@ -283,7 +284,7 @@ def test_retrieve_expired_item(rig):
     dep = deposit(rig)
     rig.clock.advance(8 * 86400)
     assert rig.controller.expire_due() == [dep.item_id]
-    result = rig.controller.retrieve("A01", "S002")
+    result = rig.controller.retrieve("A01", Technician("S002"))
     assert result.outcome is Outcome.OPENED
     rig.bus.set_door(1, 0, False, occupied=False)
     assert item_state(rig, dep.item_id) is ItemState.RETRIEVED
@@ -291,19 +292,20 @@ def test_retrieve_expired_item(rig):
 
 
 def test_retrieve_empty_compartment_denied(rig):
-    assert rig.controller.retrieve("A03", "S002").outcome is Outcome.DENIED
+    assert rig.controller.retrieve("A03", Technician("S002")).outcome is Outcome.DENIED
     assert actions(rig)[-1][0] == "retrieve.denied"
 
 
 def test_staff_open_and_disable(rig):
-    result = rig.controller.staff_open("A04", "T01", "inspect hinge")
+    result = rig.controller.staff_open("A04", Technician("T01"), "inspect hinge")
     assert result.outcome is Outcome.OPENED
     rig.bus.set_door(1, 3, False, occupied=False)
     assert rig.controller.wait_closed(result.intent_id, 1)
-    comp = rig.controller.set_enabled("A04", False, "T01")
+    comp = rig.controller.set_enabled("A04", False, Technician("T01"))
     assert comp.state is CompartmentState.DISABLED
     assert not comp.enabled
-    assert rig.controller.set_enabled("A04", True, "T01").state is CompartmentState.EMPTY
+    assert rig.controller.set_enabled("A04", True,
+                                      Technician("T01")).state is CompartmentState.EMPTY
 
 
 def test_door_test_reports_jammed(tmp_path):
@@ -311,7 +313,7 @@ def test_door_test_reports_jammed(tmp_path):
     rig.bus.jammed.add((2, 5))
     deposit(rig)  # A01 occupied: not tested
     rig.bus.set_online(1, False)
-    report = rig.controller.door_test("T01")
+    report = rig.controller.door_test(Technician("T01"))
     assert report.jammed == ["B06"]
     assert len(report.results) == 24
     assert "A01" not in report.skipped

@@ -2,6 +2,7 @@ import threading
 
 from locker import audit
 from locker.models import CompartmentState, Outcome
+from locker.staff_identity import Technician
 from tests.unit.locker_fakes import fake_id, fake_phone, make_rig
 
 
@@ -20,7 +21,8 @@ def test_operations_while_the_bus_thread_polls(tmp_path):
     try:
         codes = {}
         for n in range(8):
-            result = ctl.deposit(f"CASE-{n}", fake_id(n), "测试人", fake_phone(n), "S", "S001")
+            result = ctl.deposit(f"CASE-{n}", fake_id(n), "测试人", fake_phone(n), "S",
+                                 Technician("S001"))
             assert result.outcome is Outcome.OPENED
             spec = rig.settings.spec(result.compartment_id)
             rig.bus.set_door(spec.unit, spec.channel, False, occupied=True, push=False)

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from locker.errors import CompartmentBusy
 from locker.models import Outcome
+from locker.staff_identity import Technician
 from remote.command_ledger import Answer, CommandLedger
 from remote.command_token import TokenError, open_command_token, sign_claims, sign_command
 from remote.mqtt_commands import COMMANDS, ROLE_COMMANDS, Command, CommandVerifier, Rejection
@@ -234,7 +235,7 @@ def test_runner_executes_once_and_answers_a_repeat_with_the_first_result(tmp_pat
     msg = message(token())
     assert r.handle("r-1", msg) == "done"
     assert r.handle("r-1", msg) == "rejected"
-    assert ctl.opened == [("A03", "wang.li", "remote command r-1")]
+    assert ctl.opened == [("A03", Technician("wang.li"), "remote command r-1")]
     assert link.acks == [("r-1", "accepted", "", None), ("r-1", "done", "opened", None),
                          ("r-1", "rejected", "replayed", {"result": "done",
                                                           "reason": "opened"})]
@@ -280,4 +281,4 @@ def test_runner_state_commands(tmp_path):
     assert published == ["compartments", "health", "compartments"]
     assert r.handle("r-9", message(token("disable", {"compartment": "A01"}, req_id="r-9"),
                                    "r-9")) == "done"
-    assert ctl.opened[-1] == ("A01", False, "wang.li")
+    assert ctl.opened[-1] == ("A01", False, Technician("wang.li"))

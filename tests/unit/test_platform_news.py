@@ -8,6 +8,7 @@ import pytest
 
 from locker.models import ItemState, Outcome
 from locker.outbox import PENDING
+from locker.staff_identity import Technician
 from remote.platform_models import DeliveryMethod, DeliveryReceipt, MessageKind
 from remote.platform_sender import to_message
 from remote.wire import from_json
@@ -104,7 +105,7 @@ def test_expiry_and_retrieval_are_reported(rig):
     dep = deposit(rig, 3)
     rig.clock.advance(8 * 86400)
     assert rig.controller.expire_due() != []
-    result = rig.controller.retrieve(dep.compartment_id, "S009")
+    result = rig.controller.retrieve(dep.compartment_id, Technician("S009"))
     assert result.outcome is Outcome.OPENED
     close(rig, dep.compartment_id, occupied=False)
     assert [k for k, _ in kinds(rig)] == ["deposit", "expiry", "retrieval"]
