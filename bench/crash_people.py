@@ -22,7 +22,7 @@ from locker.staff_identity import Technician
 from terminal.composition import LockerRuntime
 
 STAFF = Technician("crash-staff-01")
-COURIER = "crash-courier-01"
+COURIER = Technician("crash-courier-01")
 APPLICANT = "测试申请人"  # obviously not a person
 SIZES = ("S",) * 5 + ("M",) * 3 + ("L",) * 2 + ("XL",)
 METHODS = ("code", "code_card", "receipt")  # plain code (CLI), verified code, verified receipt

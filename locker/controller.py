@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hardware.lock_board import BoardSnapshot, LockBus
 from locker import delivery, journal, receipt_uses, staff_ops, staff_tasks
 from locker import deposit as deposit_op
-from locker import pickup as pickup_op
 from locker import verified_pickup as verified_op
 from locker.alarms import AlarmBook, AlarmListener
 from locker.attempt_limits import StoredAttemptGuard
@@ -37,7 +36,7 @@ from locker.monitor import DoorMonitor
 from locker.opener import DoorOpener
 from locker.outbox import Outbox
 from locker.parts import Parts
-from locker.pickup_codes import AttemptGuard, NoLimit, PickupCodes
+from locker.pickup_codes import PickupCodes
 from locker.pickup_policy import PickupPolicy
 from locker.platform_news import PlatformNews
 from locker.receipt_token import ReceiptRejected, ReceiptVerifier, RejectReason, VerifiedReceipt
@@ -71,12 +70,11 @@ class LockerController:
                  clock: Callable[[], datetime] | None = None, *,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
-                 guard: AttemptGuard | None = None, pickup_policy: PickupPolicy | None = None,
+                 pickup_policy: PickupPolicy | None = None,
                  receipt_keys: Mapping[str, Ed25519PublicKey] | None = None,
                  staff_settings: StaffSettings | None = None,
                  password_hasher: PasswordHasher | None = None) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._guard = guard or NoLimit()
         self.pickup_policy = pickup_policy or PickupPolicy()
         audit = AuditLog(head_key(settings.hash_key))
         self.outbox = Outbox(store, settings.hash_key)  # drained by remote.platform_sender
@@ -153,16 +151,15 @@ class LockerController:
                                   compartment_id, pickup_code, proxy_name=proxy_name,
                                   proxy_id_number=proxy_id_number)
 
-    def pickup(self, pickup_code: str, id_number: str | None = None) -> OpenResult:
-        """Open the compartment a code belongs to; a wrong code or person opens nothing."""
-        return pickup_op.pickup(self._parts, self._guard, pickup_code, id_number)
-
     def pickup_with_receipt(self, token: str | bytes, card_id_number: str | None) -> OpenResult:
         """Receipt QR + ID card (applicant or named proxy); `reason` says why not, if not."""
         return verified_op.with_receipt(self._pickup_context(), token, card_id_number)
 
     def pickup_with_code(self, code: str, card_id_number: str | None) -> OpenResult:
-        """Pickup code + ID card, with wrong attempts limited per code and per terminal."""
+        """Pickup code + ID card (the one code path: terminal, CLI, scripts all come here).
+
+        Wrong attempts are limited per code, card and case; the terminal only slows down.
+        """
         return verified_op.with_code(self._pickup_context(), code, card_id_number)
 
     def check_receipt(self, token: str | bytes) -> VerifiedReceipt:

@@ -125,9 +125,13 @@ def _deposit(args: argparse.Namespace) -> None:
 
 
 def _pickup(args: argparse.Namespace) -> None:
-    id_number = _id_number(args.id_number)
+    """The terminal's own code path: the ID card's number is required, wrong tries count."""
+    id_number = _id_number(args.id_number) or ""
+    if not id_number.strip():
+        raise CliError("--id-number is required: the collector's ID number (use - to read it "
+                       "from standard input)")
     emit(args, _with_locker(args, lambda rt: _opening(
-        args, rt, rt.controller.pickup(args.code, id_number=id_number))), _human_open)
+        args, rt, rt.controller.pickup_with_code(args.code, id_number))), _human_open)
 
 
 def _retrieve(args: argparse.Namespace) -> None:
@@ -196,9 +200,11 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--compartment", help="choose the compartment by hand")
     p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_deposit)
-    p = locker.add_parser("pickup", parents=[common, wait], help="collect with a pickup code")
+    p = locker.add_parser("pickup", parents=[common, wait],
+                          help="collect with a pickup code and the collector's ID number")
     p.add_argument("code")
-    p.add_argument("--id-number", help="the collector's ID number, or - for standard input")
+    p.add_argument("--id-number", help="the collector's ID number (required), or - for "
+                   "standard input")
     p.set_defaults(handler=_pickup)
     p = locker.add_parser("retrieve", parents=[common, wait], help="take back an item (staff)")
     p.add_argument("compartment")

@@ -27,7 +27,7 @@ def test_defaults():
     assert policy.allow_proxy
     assert (policy.limits.per_code, policy.limits.code_lock_s) == (5, 900)
     assert (policy.limits.per_terminal, policy.limits.terminal_window_s,
-            policy.limits.terminal_lock_s) == (10, 600, 300)
+            policy.limits.terminal_max_delay_s) == (10, 600, 60)
     staff = identity_setup.staff_settings(cfg)
     assert (staff.max_failures, staff.lockout_s) == (5, 900)
 
