@@ -201,7 +201,7 @@ def test_the_whole_life_of_a_case(tmp_path, centre, http):  # noqa: F811
     assert platform.case_progress(case_no, id_number=fake_id(77)).state is CaseState.IN_LOCKER
     with pytest.raises(PlatformRejected, match="in_locker"):
         platform.locker_assignment(case_no)
-    rig.controller.pickup(dep.pickup_code)
+    rig.controller.pickup_with_code(dep.pickup_code, who.applicant_id_number)
     rig.bus.set_door(spec.unit, spec.channel, False, occupied=False)
     while sender.drain_once().delivered:
         pass

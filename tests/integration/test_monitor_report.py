@@ -62,7 +62,7 @@ for line in sys.stdin:
             for i in range(3)]
     for r in done:
         settle(r, "put")
-    settle(c.pickup(done[0].pickup_code), "take")
+    settle(c.pickup_with_code(done[0].pickup_code, fake_id(0)), "take")
     expired = c.expire_due(datetime.now(UTC) + timedelta(days=400))
     settle(c.retrieve(done[1].compartment_id, Technician("S001")), "take")
     assert link.flush(15)

@@ -56,7 +56,7 @@ def deliver_one(rt, sim, case_no: str, id_number: str, name: str):
     sim.board(unit).put(ch)
     sim.board(unit).close(ch)
     assert c.wait_closed(dep.intent_id, 10)
-    picked = c.pickup(dep.pickup_code, id_number)
+    picked = c.pickup_with_code(dep.pickup_code, id_number)
     assert picked.outcome is Outcome.OPENED
     sim.board(unit).take(ch)
     sim.board(unit).close(ch)
@@ -84,7 +84,7 @@ def test_deposit_and_pickup_reach_the_platform_in_order_with_the_receipt(runtime
     deposit_key = f"T-SIM-1:deposit:{dep.item_id}"
     assert server.wait_for(lambda: deposit_key in server.accepted)
 
-    picked = c.pickup(dep.pickup_code, fake_id(11))
+    picked = c.pickup_with_code(dep.pickup_code, fake_id(11))
     assert picked.outcome is Outcome.OPENED
     sim.board(unit).take(ch)
     sim.board(unit).close(ch)

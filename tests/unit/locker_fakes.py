@@ -19,6 +19,7 @@ from hardware.lock_board import (
     SnapshotListener,
 )
 from locker.controller import LockerController
+from locker.pickup_policy import PickupMethod, PickupPolicy
 from locker.settings import LockerSettings
 from locker.staff_identity import Technician
 from locker.store import Store
@@ -205,11 +206,17 @@ def make_rig(tmp_path: Path, *, bus: FakeBus | None = None, clock: FakeClock | N
     path = tmp_path / "locker.db"
     store = Store.open(path)
     controller = LockerController(store, bus, settings, clock.now, monotonic=clock.monotonic,
-                                  sleep=clock.sleep)
+                                  sleep=clock.sleep,
+                                  pickup_policy=PickupPolicy(frozenset(PickupMethod)))
     if start:
         controller.start()
         bus.push()
     return Rig(controller, bus, clock, store, settings, path)
+
+
+def pick(rig: Rig, code: str, n: int = 1):
+    """Collect with a pickup code and fake applicant n's ID card (the one pickup path)."""
+    return rig.controller.pickup_with_code(code, fake_id(n))
 
 
 def deposit(rig: Rig, n: int = 1, size: str = "S", code: str | None = None,

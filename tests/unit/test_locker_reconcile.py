@@ -3,7 +3,7 @@ import pytest
 from locker.models import CompartmentState, IntentKind, ItemState, Outcome, TaskKind
 from locker.records import get_compartment, get_item
 from locker.staff_identity import Technician
-from tests.unit.locker_fakes import Crash, FakeBus, deposit, make_rig
+from tests.unit.locker_fakes import Crash, FakeBus, deposit, make_rig, pick
 
 
 def crash_during(rig, when, operation):
@@ -50,7 +50,7 @@ def test_deposit_crashed_before_unlock_is_cancelled(tmp_path):
     [decision] = rig.controller.start()
     assert decision.decision == "cancelled"
     assert state(rig, item, "A01") == (ItemState.CANCELLED, CompartmentState.EMPTY)
-    assert rig.controller.pickup("11112222").outcome is Outcome.DENIED
+    assert pick(rig, "11112222").outcome is Outcome.DENIED
 
 
 def test_deposit_door_open_waits_for_close(tmp_path):
@@ -75,7 +75,7 @@ def test_deposit_door_open_then_closed_empty_cancelled(tmp_path):
 def crashed_pickup(tmp_path, when="after", bus=None):
     rig = make_rig(tmp_path, bus=bus)
     dep = deposit(rig, code="11112222")
-    rig = crash_during(rig, when, lambda: rig.controller.pickup("11112222"))
+    rig = crash_during(rig, when, lambda: pick(rig, "11112222"))
     return rig, dep.item_id
 
 
@@ -95,7 +95,7 @@ def test_pickup_closed_occupied_is_held_with_task_and_code_used(tmp_path):
     [task] = rig.controller.tasks()
     assert task.kind is TaskKind.PICKUP_INTERRUPTED
     assert "citizen may need help" in task.message
-    assert rig.controller.pickup("11112222").outcome is Outcome.DENIED
+    assert pick(rig, "11112222").outcome is Outcome.DENIED
     assert deposit(rig, 2, close=False).compartment_id == "A02"  # never the suspect one
 
 

@@ -27,10 +27,10 @@ def test_operations_while_the_bus_thread_polls(tmp_path):
             spec = rig.settings.spec(result.compartment_id)
             rig.bus.set_door(spec.unit, spec.channel, False, occupied=True, push=False)
             assert ctl.wait_closed(result.intent_id, timeout=10)
-            codes[result.pickup_code] = spec
+            codes[result.pickup_code] = (spec, n)
         assert ctl.status().counts[CompartmentState.OCCUPIED] == 8
-        for code, spec in codes.items():
-            result = ctl.pickup(code)
+        for code, (spec, n) in codes.items():
+            result = ctl.pickup_with_code(code, fake_id(n))
             assert result.outcome is Outcome.OPENED
             rig.bus.set_door(spec.unit, spec.channel, False, occupied=False, push=False)
             assert ctl.wait_closed(result.intent_id, timeout=10)

@@ -63,7 +63,7 @@ def assert_every_item_reported(rig):
 def test_deposit_then_pickup_report_in_order_with_a_delivery_receipt(rig):
     dep = deposit(rig, 1)
     assert kinds(rig) == [("deposit", "CASE-0001")]
-    picked = rig.controller.pickup(dep.pickup_code, fake_id(1))
+    picked = rig.controller.pickup_with_code(dep.pickup_code, fake_id(1))
     assert picked.outcome is Outcome.OPENED
     assert rig.controller.delivery_receipt("CASE-0001") is None  # door still open
     close(rig, picked.compartment_id, occupied=False)
