@@ -84,7 +84,7 @@ def test_progress_needs_proof_of_identity(centre, http):  # noqa: F811
         platform.case_progress(CORRECTION_CASE, id_number=fake_id(1))
     with pytest.raises(IdentityMismatch):
         platform.case_progress(CORRECTION_CASE, id_last6="123456")
-    with pytest.raises(CaseNotFound):
+    with pytest.raises(IdentityMismatch):  # an unknown case tells no more than a wrong proof
         platform.case_progress("NO-SUCH-CASE", id_number=CORRECTION_ID)
     answer = requests.post(f"{centre.url}/v1/cases/{CORRECTION_CASE}/progress",
                            json={"id_number": CORRECTION_ID, "id_last6": "200861"},
