@@ -6,7 +6,8 @@ code plus that ID card. Proxy collection (代领) can be switched off per termin
 
 Every refusal has a stable reason code and a message in Chinese and English (no personal data).
 A wrong code and a live code with the wrong card get the same answer (`no_match`): the screen
-must not confirm that a code is live, nor name its compartment.
+must not confirm that a typed code is live, nor name its compartment. (A receipt is a signed
+token checked before anything else: a wrong card with it is answered `wrong_card`.)
 """
 
 from __future__ import annotations
@@ -95,11 +96,11 @@ MESSAGES: dict[Refusal, tuple[str, str]] = {
                       "not delivered yet)."),
     Refusal.UNKNOWN_CODE: ("取件码无效（错误或已使用）。",
                            "This pickup code is not valid (wrong, or already used)."),
-    Refusal.NO_MATCH: ("取件码与身份证不匹配：请核对取件码（可能有误或已使用），"
-                       "并使用申请人或指定代领人的身份证。",
-                       "The pickup code and the ID card do not match: check the code (it may "
-                       "be wrong or already used) and use the card of the applicant or the "
-                       "named proxy."),
+    Refusal.NO_MATCH: ("取件码无效（错误或已使用），或身份证与办件申请人或指定代领人不符，"
+                       "不能取件。请核对后重试。",
+                       "The pickup code is not valid (wrong or already used), or the ID card "
+                       "is not the applicant's or the named proxy's. Please check and try "
+                       "again."),
     Refusal.LOCKED: ("错误次数过多，已暂时锁定，请{minutes}分钟后再试或到出件窗口咨询。",
                      "Too many wrong attempts. Please try again in {minutes} min or ask at "
                      "the result window."),

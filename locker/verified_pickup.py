@@ -82,7 +82,8 @@ def _deny(ctx: PickupContext, refusal: Refusal | RejectReason, method: PickupMet
     if isinstance(refusal, Refusal):
         if refusal in _NAMES_NO_COMPARTMENT:
             compartment_id = None
-        refusal = ANSWERED_AS.get(refusal, refusal)
+        if method is PickupMethod.CODE_AND_CARD:  # a typed code is guessable: never confirm it
+            refusal = ANSWERED_AS.get(refusal, refusal)
     minutes = seconds = 0
     if lock is not None:  # the person learns of a lock as soon as it is in force
         refusal = Refusal.TERMINAL_COOLDOWN if lock.kind is LockKind.TERMINAL else Refusal.LOCKED

@@ -199,7 +199,7 @@ def test_cli_pickup_needs_the_card_and_answers_a_wrong_one_like_the_terminal(sim
     for out in (stranger, unknown):
         assert out.returncode == 1
         assert out.stderr.count("\n") == 1
-        assert "do not match" in out.stderr
+        assert "not valid (wrong or already used), or the ID card" in out.stderr
         assert code not in out.stderr
     assert stranger.stderr == unknown.stderr  # a live code is not confirmed
     assert sim.board(unit).channels[channel].unlock_count == unlocks

@@ -121,9 +121,9 @@ def test_wrong_cards_across_a_cases_codes_and_receipts_lock_the_case(tmp_path):
     rig = limited(tmp_path, per_case=3)
     deposit(rig, 1, code=CODE)
     assert rig.controller.pickup_with_receipt(rig.receipt("CASE-0001"), fake_id(2)).reason \
-        == "no_match"
+        == "wrong_card"
     assert rig.controller.pickup_with_receipt(rig.receipt("CASE-0001"), fake_id(3)).reason \
-        == "no_match"
+        == "wrong_card"
     third = rig.controller.pickup_with_code(CODE, fake_id(4))
     assert (third.reason, third.compartment_id) == ("attempts_locked", None)
     assert lockouts(rig)[-1]["lock"] == "case"

@@ -77,7 +77,7 @@ def test_wrong_card_denied_audited_without_personal_data(rig):
     token = rig.receipt("CASE-0001")
     unlocks = len(rig.bus.unlocks)
     result = rig.controller.pickup_with_receipt(token, fake_id(2))
-    assert (result.outcome, result.reason) == (Outcome.DENIED, "no_match")
+    assert (result.outcome, result.reason) == (Outcome.DENIED, "wrong_card")
     assert result.message
     assert result.message_zh
     assert len(rig.bus.unlocks) == unlocks
@@ -107,7 +107,7 @@ def test_proxy_of_another_case_cannot_collect(rig):
     deposit(rig, 1, proxy=501)
     deposit(rig, 2)
     result = rig.controller.pickup_with_receipt(rig.receipt("CASE-0002"), fake_id(501))
-    assert result.reason == "no_match"
+    assert result.reason == "wrong_card"
 
 
 def test_proxy_collection_can_be_switched_off(tmp_path):

@@ -34,7 +34,7 @@ def test_no_raw_personal_data_in_database_wal_files_or_logs(tmp_path, caplog):
                       courier, proxy_name=PROXY_NAME, proxy_id_number=fake_id(4343))
     rig.close_door(dep.compartment_id, occupied=True)
     token = rig.receipt("CASE-PRIV-1")
-    assert ctl.pickup_with_receipt(token, fake_id(4444)).reason == "no_match"
+    assert ctl.pickup_with_receipt(token, fake_id(4444)).reason == "wrong_card"
     assert ctl.pickup_with_receipt(token, "00000019000101444").reason == "card_invalid"
     assert ctl.pickup_with_code(dep.pickup_code, fake_id(4545)).reason == "no_match"
     result = ctl.pickup_with_receipt(token, fake_id(4343))
