@@ -1,10 +1,15 @@
-"""Pickup with identity verification: a receipt QR or a pickup code, plus the ID card.
+"""The one pickup path: a receipt QR or a pickup code, always with the ID card.
+
+The terminal's screens, `kiosk locker pickup` and every script come through here; there is no
+pickup without the card.
 
 Receipt: verify the token offline → case number → the item stored for that case → card check
 → the receipt (its `jti`), the item's code and the intent commit in ONE transaction before the
 unlock (DESIGN §3): a crash can never let it open twice, and a second scan is `replayed`.
 Code: the same, with the code consumed instead. Every refusal is audited without personal data;
-wrong cards and wrong codes count towards the attempt limits (stored, surviving restarts).
+wrong cards and wrong codes count against the code (or receipt), the card and the case
+(`attempt_limits`: each locks itself, the terminal only slows down; stored, surviving
+restarts). A wrong code and a live code with a stranger's card get the same answer.
 """
 
 from __future__ import annotations
