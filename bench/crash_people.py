@@ -200,7 +200,7 @@ class People:
         retry = [d for d in inside if d.attempts]
         used = [d for d in self.history.deposits.values() if d.opened]
         r = self.rng.random()
-        either = self.rng.choice(("code", "receipt"))  # never counted as wrong attempts
+        either = self.rng.choice(("code", "receipt"))  # a used code counts as wrong: high limits
         if used and r < 0.05:
             self.pickup(self.rng.choice(used), "used again", either)  # must be refused
         elif retry and (r < 0.25 or not fresh):
