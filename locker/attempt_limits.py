@@ -68,6 +68,8 @@ class AttemptLimits:
                      "terminal_window_s", "terminal_delay_s", "terminal_max_delay_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"attempt limits: {name} must be positive")
+        if self.terminal_max_delay_s < self.terminal_delay_s:
+            raise ValueError("attempt limits: terminal_max_delay_s below terminal_delay_s")
 
     def of(self, kind: LockKind) -> tuple[int, float]:
         """(wrong attempts allowed, lock seconds) of a per-scope kind."""

@@ -182,6 +182,9 @@ def _validate_identity(cfg: Config) -> None:
               "pickup.terminal_max_delay_s": pk.terminal_max_delay_s,
               "staff.max_failures": cfg.staff.max_failures,
               "staff.lockout_s": cfg.staff.lockout_s, "staff.session_s": cfg.staff.session_s})
+    if pk.terminal_max_delay_s < pk.terminal_delay_s:
+        raise ConfigError("pickup.terminal_max_delay_s: must be at least terminal_delay_s "
+                          f"({pk.terminal_delay_s})")
     if cfg.staff.min_pin_digits < 6:
         raise ConfigError("staff.min_pin_digits: must be at least 6")
     rc = cfg.receipts
