@@ -89,3 +89,9 @@ notice_log = Table("notice_log", metadata,
                    Column("phone", String(32), nullable=False),  # masked
                    Column("text", Text, nullable=False),  # rendered, codes masked
                    Column("at", String(32), nullable=False))
+# version 4: wrong identity proofs on case progress, per case (centre.progress_limits)
+progress_attempts = Table("progress_attempts", metadata,
+                          Column("case_key", String(64), primary_key=True),  # keyed hash
+                          Column("failures", Integer, nullable=False),
+                          Column("first_at", String(32), nullable=False),
+                          Column("locked_until", String(32)))

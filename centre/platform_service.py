@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from centre import case_flow, followup, notice_queue
+from centre import case_flow, followup, notice_queue, progress_limits
 from centre.case_flow import CaseRecord, FlowRefused, Notice
 from centre.notice_templates import params_for
 from centre.platform_limits import PageLimits, PageRefused, check_pages
 from centre.platform_pages import keep_pages
 from centre.platform_store import PlatformStore, delivery_receipts, evaluations, messages
+from centre.progress_limits import ProgressLimits
 from remote.case_events import EventRefused, redact
 from remote.local_catalogue import normalise_id_number
 from remote.local_store import stamp
@@ -53,36 +54,56 @@ class CentrePlatform:
     """The platform's behaviour; `store` holds the state, `pages` limits declaration images.
 
     `followup_hours` is the deadline of a bad rating's follow-up; `on_notice` is called after
-    a notice to send was kept (it wakes the notice sender).
+    a notice to send was kept (it wakes the notice sender); `progress_limits` bounds wrong
+    identity proofs per case.
     """
 
     def __init__(self, store: PlatformStore, pages: PageLimits | None = None, *,
                  followup_hours: float = followup.DEFAULT_HOURS,
-                 on_notice: Callable[[], None] | None = None) -> None:
+                 on_notice: Callable[[], None] | None = None,
+                 progress_limits: ProgressLimits | None = None) -> None:
         self.store = store
+        self.progress_limits = progress_limits or ProgressLimits()
         self.pages = pages or PageLimits()
         self.followup_hours = followup_hours
         self.on_notice = on_notice
 
     def progress(self, case_no: str, id_number: str | None, id_last6: str | None) -> CaseProgress:
-        """The case's progress if the proof is its applicant's or named proxy's (else 403)."""
-        with self.store.engine.connect() as conn:
-            rec = self.store.case(conn, case_no)
-        if rec is None:
-            raise Answer(404, "case_not_found")
-        people = [rec.applicant] + ([rec.proxy] if rec.proxy else [])
+        """The case's progress if the proof is its applicant's or named proxy's.
+
+        A wrong proof and an unknown case number answer alike (403 `identity_mismatch`) and
+        count against that case number; after `progress_limits.per_case` of them every proof
+        is refused for a while (403 `too_many_attempts`), across restarts too.
+        """
         if id_number is not None:
             try:
-                proof = self.store.hash_full(normalise_id_number(id_number))
+                kind, proof = "full", self.store.hash_full(normalise_id_number(id_number))
             except ValueError:
                 raise Answer(422, "invalid") from None
-            ok = [hmac.compare_digest(proof, p.full) for p in people]
         elif id_last6 is not None and _LAST6.match(id_last6):
-            proof = self.store.hash_last6(id_last6)
-            ok = [hmac.compare_digest(proof, p.last6) for p in people]
+            kind, proof = "last6", self.store.hash_last6(id_last6)
         else:
             raise Answer(422, "invalid")
-        if not any(ok):
+        key = self.store.hash_case(case_no)
+        now = self.store.clock()
+        with self.store.write() as conn:
+            if progress_limits.locked(conn, key, now):
+                too_many = True
+                rec = None
+            else:
+                rec = self.store.case(conn, case_no)
+                people = [] if rec is None else [rec.applicant] + ([rec.proxy] if rec.proxy
+                                                                   else [])
+                ok = [hmac.compare_digest(proof, getattr(p, kind)) for p in people]
+                if any(ok):
+                    progress_limits.forget(conn, key)
+                else:
+                    rec = None
+                    progress_limits.wrong(conn, key, now, self.progress_limits)
+                too_many = False
+        if too_many:
+            raise Answer(403, "too_many_attempts")
+        if rec is None:
             raise Answer(403, "identity_mismatch")
         return rec.progress
 

@@ -120,6 +120,11 @@ class PlatformStore:
         return hmac.new(self._hash_key, b"id-last6\x00" + last6.encode(),
                         hashlib.sha256).hexdigest()
 
+    def hash_case(self, case_no: str) -> str:
+        """The keyed hash of a case number as typed (the progress limits' key)."""
+        return hmac.new(self._hash_key, b"case\x00" + case_no.encode(),
+                        hashlib.sha256).hexdigest()
+
     def content_digest(self, canonical: bytes) -> str:
         """A keyed digest of a message's whole content: a repeat must match it."""
         return hmac.new(self._hash_key, b"message\x00" + canonical, hashlib.sha256).hexdigest()

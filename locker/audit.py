@@ -31,6 +31,11 @@ def staff_actor(staff: str) -> str:
     return f"staff:{staff}"
 
 
+def actor_id(actor: str) -> str:
+    """The staff id behind a staff (`staff:ID`) or technician (`technician:ID`) actor."""
+    return actor.split(":", 1)[1] if actor.startswith(("staff:", "technician:")) else actor
+
+
 def head_key(secret: bytes) -> bytes:
     """The key that seals the audit head, derived from the terminal's hash key."""
     return hmac.new(secret, b"audit-head-seal", hashlib.sha256).digest()

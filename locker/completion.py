@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from locker import journal, receipt_uses, staff_tasks
 from locker.alarms import AlarmBook
-from locker.audit import SYSTEM, AuditLog
+from locker.audit import SYSTEM, AuditLog, actor_id
 from locker.models import (
     IN_COMPARTMENT,
     PICKABLE,
@@ -31,6 +31,7 @@ from locker.platform_news import PlatformNews
 from locker.records import get_compartment, get_item, item_in, set_compartment, set_item
 from locker.records import vacated_state as vacated
 from locker.settings import LockerSettings
+from locker.staff_identity import Acting
 from locker.unlock import UnlockReport
 
 _STAFF_TASK = {
@@ -100,7 +101,7 @@ class Finisher:
                 set_item(conn, item.id, ItemState.RETRIEVED, now)
                 self._codes.void(conn, item.id, now)
                 set_compartment(conn, comp.id, now, state=vacated(comp))
-                staff = intent.actor.removeprefix("staff:")
+                staff = Acting(actor_id(intent.actor), intent.actor)
                 staff_tasks.resolve_for_item(conn, audit, now, item.id, staff, "item retrieved")
                 if self._news is not None:
                     self._news.retrieved(conn, item, intent, now)

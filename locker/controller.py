@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hardware.lock_board import BoardSnapshot, LockBus
 from locker import delivery, journal, layout, receipt_uses, staff_ops, staff_tasks, startup_checks
 from locker import deposit as deposit_op
-from locker import pickup as pickup_op
 from locker import verified_pickup as verified_op
 from locker.alarms import AlarmBook, AlarmListener
 from locker.attempt_limits import StoredAttemptGuard
@@ -37,7 +36,7 @@ from locker.monitor import DoorMonitor
 from locker.opener import DoorOpener
 from locker.outbox import Outbox
 from locker.parts import Parts
-from locker.pickup_codes import AttemptGuard, NoLimit, PickupCodes
+from locker.pickup_codes import PickupCodes
 from locker.pickup_policy import PickupPolicy
 from locker.platform_news import PlatformNews
 from locker.receipt_token import ReceiptRejected, ReceiptVerifier, RejectReason, VerifiedReceipt
@@ -45,11 +44,15 @@ from locker.reconcile import Decision, Reconciler
 from locker.reports import DoorTestReport, LockerStatus, OpenResult
 from locker.settings import LockerSettings
 from locker.staff_auth import StaffAuth
+from locker.staff_identity import Acting, Technician
 from locker.staff_roles import Permission, StaffSession, StaffSettings
 from locker.store import Store
 from locker.unlock import Unlocker
 
 log = logging.getLogger(__name__)
+
+Staff = StaffSession | Technician
+"""Who may do a staff operation: a live session or an explicit technician, never a string."""
 
 
 class LockerController:
@@ -58,19 +61,19 @@ class LockerController:
     `clock` returns aware UTC datetimes; `monotonic` and `sleep` time the door-open
     confirmation and the left-open alarm (injectable, so tests never really sleep).
     `pickup_policy` and `receipt_keys` (the platform's public keys, by kid) set up verified
-    pickups; staff operations take a plain staff id or a `StaffSession` from `staff_auth`.
+    pickups; staff operations take a live `StaffSession` from `staff_auth` or an explicit
+    `Technician` identity, never a bare string.
     """
 
     def __init__(self, store: Store, bus: LockBus, settings: LockerSettings,
                  clock: Callable[[], datetime] | None = None, *,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
-                 guard: AttemptGuard | None = None, pickup_policy: PickupPolicy | None = None,
+                 pickup_policy: PickupPolicy | None = None,
                  receipt_keys: Mapping[str, Ed25519PublicKey] | None = None,
                  staff_settings: StaffSettings | None = None,
                  password_hasher: PasswordHasher | None = None) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._guard = guard or NoLimit()
         self.pickup_policy = pickup_policy or PickupPolicy()
         audit = AuditLog(head_key(settings.hash_key))
         self.outbox = Outbox(store, settings.hash_key)  # drained by remote.platform_sender
@@ -141,11 +144,11 @@ class LockerController:
         with self._parts.store.read() as conn:
             return layout.diff(conn, self._parts.settings.layout)
 
-    def apply_layout(self, staff: str | StaffSession) -> layout.LayoutDiff:
+    def apply_layout(self, staff: StaffSession | Technician) -> layout.LayoutDiff:
         """Apply the layout's applicable changes (audited with the staff id); what is refused."""
-        staff_id = self._staff(staff, Permission.MAINTENANCE)
+        who = self._staff(staff, Permission.MAINTENANCE)
         with self._parts.store.transaction() as conn:
-            left = layout.apply(conn, self._parts.audit, self._now(), staff_actor(staff_id),
+            left = layout.apply(conn, self._parts.audit, self._now(), who.actor,
                                 self._parts.settings.layout)
         self.layout_proposal = left
         return left
@@ -153,7 +156,7 @@ class LockerController:
     # -- operations -------------------------------------------------------------------------
 
     def deposit(self, case_no: str, applicant_id_number: str, applicant_name: str, phone: str,
-                size: Size | str, staff: str | StaffSession, compartment_id: str | None = None,
+                size: Size | str, staff: Staff, compartment_id: str | None = None,
                 pickup_code: str | None = None, *, proxy_name: str | None = None,
                 proxy_id_number: str | None = None) -> OpenResult:
         """Open a compartment for a result; the code comes back once, only if the door opened.
@@ -165,16 +168,15 @@ class LockerController:
                                   compartment_id, pickup_code, proxy_name=proxy_name,
                                   proxy_id_number=proxy_id_number)
 
-    def pickup(self, pickup_code: str, id_number: str | None = None) -> OpenResult:
-        """Open the compartment a code belongs to; a wrong code or person opens nothing."""
-        return pickup_op.pickup(self._parts, self._guard, pickup_code, id_number)
-
     def pickup_with_receipt(self, token: str | bytes, card_id_number: str | None) -> OpenResult:
         """Receipt QR + ID card (applicant or named proxy); `reason` says why not, if not."""
         return verified_op.with_receipt(self._pickup_context(), token, card_id_number)
 
     def pickup_with_code(self, code: str, card_id_number: str | None) -> OpenResult:
-        """Pickup code + ID card, with wrong attempts limited per code and per terminal."""
+        """Pickup code + ID card (the one code path: terminal, CLI, scripts all come here).
+
+        Wrong attempts are limited per code, card and case; the terminal only slows down.
+        """
         return verified_op.with_code(self._pickup_context(), code, card_id_number)
 
     def check_receipt(self, token: str | bytes) -> VerifiedReceipt:
@@ -197,32 +199,31 @@ class LockerController:
         with self._parts.store.read() as conn:
             return receipt_uses.spent(conn, token_id)
 
-    def retrieve(self, compartment_id: str, staff: str | StaffSession) -> OpenResult:
+    def retrieve(self, compartment_id: str, staff: Staff) -> OpenResult:
         """Staff take back the item of a compartment (expired, uncollected or held)."""
         return staff_ops.retrieve(self._parts, compartment_id,
                                   self._staff(staff, Permission.RETRIEVE))
 
-    def staff_open(self, compartment_id: str, staff: str | StaffSession, reason: str) -> OpenResult:
+    def staff_open(self, compartment_id: str, staff: Staff, reason: str) -> OpenResult:
         """Open a compartment for inspection or maintenance."""
         return staff_ops.staff_open(self._parts, compartment_id,
                                     self._staff(staff, Permission.OPEN), reason)
 
     def set_enabled(self, compartment_id: str, enabled: bool,
-                    staff: str | StaffSession) -> Compartment:
+                    staff: Staff) -> Compartment:
         """Take a compartment out of service or put it back."""
         return staff_ops.set_enabled(self._parts, compartment_id, enabled,
                                      self._staff(staff, Permission.ENABLE))
 
-    def door_test(self, staff: str | StaffSession) -> DoorTestReport:
+    def door_test(self, staff: Staff) -> DoorTestReport:
         """Open every enabled empty compartment in turn; report the jammed ones."""
         return staff_ops.door_test(self._parts, self._staff(staff, Permission.DOOR_TEST))
 
-    def resolve_task(self, task_id: int, staff: str | StaffSession, note: str = "") -> bool:
+    def resolve_task(self, task_id: int, staff: Staff, note: str = "") -> bool:
         """A staff member closes a task; False if it was not open."""
-        staff_id = self._staff(staff, Permission.MAINTENANCE)
+        who = self._staff(staff, Permission.MAINTENANCE)
         with self._parts.store.transaction() as conn:
-            return staff_tasks.resolve(conn, self._parts.audit, self._now(), task_id, staff_id,
-                                       note)
+            return staff_tasks.resolve(conn, self._parts.audit, self._now(), task_id, who, note)
 
     def due_reminders(self, now: datetime | None = None) -> list[Notice]:
         """Record the reminders now due (once each)."""
@@ -281,11 +282,19 @@ class LockerController:
             raise ValueError("the locker clock must return aware UTC datetimes")
         return now
 
-    def _staff(self, staff: str | StaffSession, permission: Permission) -> str:
-        """The staff id to audit; a session must be live and allowed (StaffNotAllowed if not)."""
+    def _staff(self, staff: Staff, permission: Permission) -> Acting:
+        """Who acts: a session must be live and allowed (StaffNotAllowed if not).
+
+        A technician identity was given on purpose (CLI, signed command): it is audited as
+        such. Anything else (a bare string, None) is refused: TypeError, nothing done.
+        """
         if isinstance(staff, StaffSession):
-            return self.staff_auth.authorise(staff, permission)
-        return staff
+            return Acting(self.staff_auth.authorise(staff, permission),
+                          staff_actor(staff.staff_id))
+        if isinstance(staff, Technician):
+            return Acting(staff.id, staff.actor)
+        raise TypeError("a staff operation needs a StaffSession or a Technician, not "
+                        f"{type(staff).__name__}")
 
     def _pickup_context(self) -> verified_op.PickupContext:
         return verified_op.PickupContext(self._parts, self.pickup_policy, self.attempts,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 
 from locker import assignment, journal
-from locker.audit import staff_actor
 from locker.board_view import sensor_view
 from locker.errors import LockerError
 from locker.identity import make_proxy, save_proxy
@@ -19,10 +18,11 @@ from locker.models import DOOR_SEEN_OPEN, CompartmentState, IntentKind, Item, It
 from locker.parts import Parts
 from locker.records import insert_item, list_compartments, set_compartment
 from locker.reports import OpenResult
+from locker.staff_identity import Acting
 
 
 def deposit(parts: Parts, case_no: str, applicant_id_number: str, applicant_name: str,
-            phone: str, size: Size | str, staff: str, compartment_id: str | None = None,
+            phone: str, size: Size | str, staff: Acting, compartment_id: str | None = None,
             pickup_code: str | None = None, *, proxy_name: str | None = None,
             proxy_id_number: str | None = None) -> OpenResult:
     """Open a compartment for one result; the plain code is returned only if the door opened.
@@ -46,7 +46,7 @@ def deposit(parts: Parts, case_no: str, applicant_id_number: str, applicant_name
             raise ValueError("proxy: the proxy must be someone other than the applicant")
     phone_hash, masked_phone = hasher.phone(phone), mask_phone(phone)
     view = sensor_view(parts.bus, parts.settings.layout)
-    actor = staff_actor(staff)
+    actor = staff.actor
     now = parts.now()
     try:
         with parts.store.transaction() as conn:
@@ -56,7 +56,7 @@ def deposit(parts: Parts, case_no: str, applicant_id_number: str, applicant_name
                         state=ItemState.DEPOSITING, applicant_hash=applicant_hash,
                         masked_id=masked_id, masked_name=mask_name(applicant_name),
                         phone_hash=phone_hash, masked_phone=masked_phone,
-                        deposited_by=staff, created_at=now)
+                        deposited_by=staff.id, created_at=now)
             insert_item(conn, item)
             if proxy is not None:
                 save_proxy(conn, proxy)

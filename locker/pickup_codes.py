@@ -1,8 +1,8 @@
 """Pickup codes: 8 random digits, stored only as a keyed hash, single use.
 
 A code is live from the deposit until it is consumed (in the same transaction as the pickup
-intent) or voided (deposit cancelled, item retrieved). `AttemptGuard` is the seam for rate
-limiting of wrong codes; the default allows every attempt.
+intent) or voided (deposit cancelled, item retrieved). Wrong attempts are limited by
+`attempt_limits` (per code, card and case; the terminal slows down).
 """
 
 from __future__ import annotations
@@ -10,35 +10,11 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from datetime import datetime
-from typing import Protocol
 
 from locker.identity_hash import IdentityHasher
 from locker.store import to_iso
 
 CODE_DIGITS = 8
-
-
-class AttemptGuard(Protocol):
-    """Decides whether a pickup attempt may be tried at all (e.g. after many wrong codes)."""
-
-    def refusal(self) -> str | None:
-        """A message to show instead of trying, or None to go ahead."""
-        ...
-
-    def record(self, success: bool) -> None:
-        """Told the result of every attempt that was tried."""
-        ...
-
-
-class NoLimit:
-    """The default guard: every attempt is tried."""
-
-    def refusal(self) -> str | None:
-        """Never refuses."""
-        return None
-
-    def record(self, success: bool) -> None:
-        """Keeps nothing."""
 
 
 def new_code() -> str:

@@ -5,6 +5,9 @@ the ID card of the applicant or of the proxy named on the case. `code_and_card`:
 code plus that ID card. Proxy collection (代领) can be switched off per terminal.
 
 Every refusal has a stable reason code and a message in Chinese and English (no personal data).
+A wrong code and a live code with the wrong card get the same answer (`no_match`): the screen
+must not confirm that a typed code is live, nor name its compartment. (A receipt is a signed
+token checked before anything else: a wrong card with it is answered `wrong_card`.)
 """
 
 from __future__ import annotations
@@ -61,12 +64,13 @@ class Refusal(StrEnum):
     RECEIPTS_UNAVAILABLE = "receipts_unavailable"
     CARD_REQUIRED = "card_required"
     CARD_INVALID = "card_invalid"
-    WRONG_CARD = "wrong_card"
+    WRONG_CARD = "wrong_card"  # audited as such; answered as NO_MATCH
     PROXY_NOT_ALLOWED = "proxy_not_allowed"
     NO_ITEM = "no_item"
-    UNKNOWN_CODE = "unknown_code"
-    CODE_LOCKED = "code_locked"
-    TERMINAL_COOLDOWN = "terminal_cooldown"
+    UNKNOWN_CODE = "unknown_code"  # audited as such; answered as NO_MATCH
+    NO_MATCH = "no_match"  # the answer to a wrong code and to a live code with a wrong card
+    LOCKED = "attempts_locked"  # this code, receipt, card or case: too many wrong attempts
+    TERMINAL_COOLDOWN = "terminal_cooldown"  # a short slow-down of the whole terminal
     NEEDS_STAFF = "needs_staff"
     UNAVAILABLE = "unavailable"
 
@@ -92,14 +96,17 @@ MESSAGES: dict[Refusal, tuple[str, str]] = {
                       "not delivered yet)."),
     Refusal.UNKNOWN_CODE: ("取件码无效（错误或已使用）。",
                            "This pickup code is not valid (wrong, or already used)."),
-    Refusal.CODE_LOCKED: ("该凭证或取件码错误次数过多，已暂时锁定，"
-                          "请{minutes}分钟后再试或到出件窗口咨询。",
-                          "Too many wrong attempts for this code or receipt. Please try "
-                          "again in "
-                          "{minutes} min or ask at the result window."),
-    Refusal.TERMINAL_COOLDOWN: ("本机错误尝试次数过多，请{minutes}分钟后再试。",
-                                "Too many wrong attempts at this terminal. Please try again in "
-                                "{minutes} min."),
+    Refusal.NO_MATCH: ("取件码无效（错误或已使用），或身份证与办件申请人或指定代领人不符，"
+                       "不能取件。请核对后重试。",
+                       "The pickup code is not valid (wrong or already used), or the ID card "
+                       "is not the applicant's or the named proxy's. Please check and try "
+                       "again."),
+    Refusal.LOCKED: ("错误次数过多，已暂时锁定，请{minutes}分钟后再试或到出件窗口咨询。",
+                     "Too many wrong attempts. Please try again in {minutes} min or ask at "
+                     "the result window."),
+    Refusal.TERMINAL_COOLDOWN: ("本机错误尝试较多，请{seconds}秒后再试。",
+                                "Many wrong attempts at this terminal. Please try again in "
+                                "{seconds} s."),
     Refusal.NEEDS_STAFF: ("该件需要工作人员协助，请联系工作人员。",
                           "This item needs staff help. Please ask staff."),
     Refusal.UNAVAILABLE: ("柜门暂时无法打开，您的凭证仍然有效，请稍后再试或联系工作人员。",
@@ -108,10 +115,17 @@ MESSAGES: dict[Refusal, tuple[str, str]] = {
 }
 
 
-def refusal_text(refusal: Refusal | RejectReason, minutes: int = 0) -> tuple[str, str, str]:
+ANSWERED_AS: dict[Refusal, Refusal] = {Refusal.UNKNOWN_CODE: Refusal.NO_MATCH,
+                                       Refusal.WRONG_CARD: Refusal.NO_MATCH}
+"""Refusals audited precisely but answered alike, so an answer never confirms a live code."""
+
+
+def refusal_text(refusal: Refusal | RejectReason, minutes: int = 0,
+                 seconds: int = 0) -> tuple[str, str, str]:
     """(reason code, Chinese, English) of a refusal; receipt rejections as `receipt_<reason>`."""
     if isinstance(refusal, RejectReason):
         zh, en = RECEIPT_MESSAGES[refusal]
         return f"receipt_{refusal.value}", zh, en
-    zh, en = MESSAGES[refusal]
-    return refusal.value, zh.format(minutes=minutes), en.format(minutes=minutes)
+    zh, en = MESSAGES.get(refusal, ("", ""))
+    return (refusal.value, zh.format(minutes=minutes, seconds=seconds),
+            en.format(minutes=minutes, seconds=seconds))

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from locker import delivery
+from locker.audit import actor_id
 from locker.delivery import DeliveryRecord, rfc3339
 from locker.identity import Collector, get_proxy
 from locker.models import Alarm, Intent, Item, ItemState
@@ -73,7 +74,7 @@ class PlatformNews:
                   now: datetime) -> None:
         """Staff took the result back (expired, or held for a problem): RETRIEVAL."""
         body = {**self._item_body(item), "retrieved_at": rfc3339(now),
-                "retrieved_by": intent.actor.removeprefix("staff:"),
+                "retrieved_by": actor_id(intent.actor),
                 "previous_state": item.state.value,
                 "expired": item.state is ItemState.EXPIRED}
         self.message(conn, "retrieval", item.case_no, body, now,

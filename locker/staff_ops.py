@@ -6,7 +6,6 @@ Every one is audited with the staff member (badge id), never with a citizen's da
 from __future__ import annotations
 
 from locker import journal
-from locker.audit import staff_actor
 from locker.board_view import sensor_view
 from locker.errors import LockerError
 from locker.models import (
@@ -22,11 +21,12 @@ from locker.models import (
 from locker.parts import Parts
 from locker.records import get_compartment, item_in, list_compartments, set_compartment
 from locker.reports import DoorTestReport, OpenResult
+from locker.staff_identity import Acting
 
 
-def retrieve(parts: Parts, compartment_id: str, staff: str) -> OpenResult:
+def retrieve(parts: Parts, compartment_id: str, staff: Acting) -> OpenResult:
     """Staff take back the item of a compartment (expired, uncollected or held)."""
-    actor = staff_actor(staff)
+    actor = staff.actor
     now = parts.now()
     with parts.store.transaction() as conn:
         comp = get_compartment(conn, compartment_id)
@@ -44,9 +44,9 @@ def retrieve(parts: Parts, compartment_id: str, staff: str) -> OpenResult:
     return OpenResult(outcome, message, intent.id, comp.id, item.id)
 
 
-def staff_open(parts: Parts, compartment_id: str, staff: str, reason: str) -> OpenResult:
+def staff_open(parts: Parts, compartment_id: str, staff: Acting, reason: str) -> OpenResult:
     """Open a compartment for inspection or maintenance; the reason is audited."""
-    actor = staff_actor(staff)
+    actor = staff.actor
     now = parts.now()
     with parts.store.transaction() as conn:
         comp = get_compartment(conn, compartment_id)
@@ -60,7 +60,7 @@ def staff_open(parts: Parts, compartment_id: str, staff: str, reason: str) -> Op
     return OpenResult(outcome, message, intent.id, comp.id, intent.item_id)
 
 
-def set_enabled(parts: Parts, compartment_id: str, enabled: bool, staff: str) -> Compartment:
+def set_enabled(parts: Parts, compartment_id: str, enabled: bool, staff: Acting) -> Compartment:
     """Out of service (an empty one shows `disabled`), or back in (clearing fault/suspicion).
 
     An item that needs staff (held) must be retrieved before its compartment is put back.
@@ -79,19 +79,19 @@ def set_enabled(parts: Parts, compartment_id: str, enabled: bool, staff: str) ->
             state = CompartmentState.OCCUPIED if item else CompartmentState.EMPTY
             parts.alarms.clear(conn, AlarmType.JAMMED, now, compartment_id=comp.id)
         set_compartment(conn, comp.id, now, state=state, enabled=enabled)
-        parts.audit.append(conn, now, staff_actor(staff),
+        parts.audit.append(conn, now, staff.actor,
                            "compartment.enabled" if enabled else "compartment.disabled",
                            comp.id, before=comp.state.value, after=state.value)
         return get_compartment(conn, comp.id)
 
 
-def door_test(parts: Parts, staff: str) -> DoorTestReport:
+def door_test(parts: Parts, staff: Acting) -> DoorTestReport:
     """Open every enabled empty compartment in turn; report the ones that jammed.
 
     Compartments on offline boards, or with an opening under way, are listed as skipped.
     """
     view = sensor_view(parts.bus, parts.settings.layout)
-    actor = staff_actor(staff)
+    actor = staff.actor
     with parts.store.read() as conn:
         candidates = [c for c in list_compartments(conn)
                       if c.enabled and c.state is CompartmentState.EMPTY]

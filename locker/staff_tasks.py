@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from locker.audit import AuditLog, staff_actor
+from locker.audit import AuditLog
 from locker.models import StaffTask, TaskKind
+from locker.staff_identity import Acting
 from locker.store import from_iso, to_iso
 
 
@@ -30,19 +31,19 @@ def create(conn: sqlite3.Connection, audit: AuditLog, now: datetime, actor: str,
     return int(cur.lastrowid)
 
 
-def resolve(conn: sqlite3.Connection, audit: AuditLog, now: datetime, task_id: int, staff: str,
-            note: str = "") -> bool:
+def resolve(conn: sqlite3.Connection, audit: AuditLog, now: datetime, task_id: int,
+            staff: Acting, note: str = "") -> bool:
     """Mark one task done by a staff member; False if it was not open."""
     cur = conn.execute("UPDATE staff_tasks SET resolved_at = ?, resolved_by = ? "
-                       "WHERE id = ? AND resolved_at IS NULL", (to_iso(now), staff, task_id))
+                       "WHERE id = ? AND resolved_at IS NULL", (to_iso(now), staff.id, task_id))
     if cur.rowcount:
-        audit.append(conn, now, staff_actor(staff), "task.resolved", None, task=task_id,
+        audit.append(conn, now, staff.actor, "task.resolved", None, task=task_id,
                      note=note)
     return cur.rowcount > 0
 
 
 def resolve_for_item(conn: sqlite3.Connection, audit: AuditLog, now: datetime, item_id: str,
-                     staff: str, note: str) -> int:
+                     staff: Acting, note: str) -> int:
     """Resolve every open task about an item (e.g. once staff retrieved it); how many."""
     rows = conn.execute("SELECT id FROM staff_tasks WHERE item_id = ? AND resolved_at IS NULL",
                         (item_id,)).fetchall()

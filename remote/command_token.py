@@ -8,7 +8,7 @@ its payload says what to do and who asked:
     {"req_id": "...", "command": "open", "args": {"compartment": "A03"},
      "operator": "wang.li", "role": "technician",
      "issued_at": "2026-11-23T03:00:00.000Z", "expires_at": "2026-11-23T03:05:00.000Z",
-     "terminal": "T0001"}                # optional: the one terminal it is meant for
+     "terminal": "T0001"}                # required: the one terminal it is meant for
 
 This module only signs and opens tokens; what a command may do is `remote.mqtt_commands`.
 """
@@ -47,22 +47,28 @@ class TokenError(Exception):
 
 def sign_command(private_key: Ed25519PrivateKey, kid: str, req_id: str, command: str,
                  args: Mapping[str, Any], operator: str, role: str, expires_at: datetime, *,
-                 terminal: str | None = None, issued_at: datetime | None = None) -> str:
+                 terminal: str, issued_at: datetime | None = None) -> str:
     """A compact JWS of one command, signed by the centre's key `kid`.
 
-    `terminal`, if given, binds the command to that terminal id; others refuse it.
+    `terminal` binds the command to that one terminal id: every other terminal refuses it,
+    and so does every terminal a command without it (DESIGN §6).
     """
-    if not kid or len(kid) > 64:
-        raise ValueError("kid must be 1-64 characters")
+    if not isinstance(terminal, str) or not terminal.strip():
+        raise ValueError("terminal: a command is signed for one terminal id")
     if expires_at.tzinfo is None:
         raise ValueError("expires_at must be an aware datetime")
     claims: dict[str, Any] = {
         "req_id": req_id, "command": command, "args": dict(args), "operator": operator,
         "role": role, "issued_at": rfc3339(issued_at or datetime.now(UTC)),
-        "expires_at": rfc3339(expires_at),
+        "expires_at": rfc3339(expires_at), "terminal": terminal,
     }
-    if terminal is not None:
-        claims["terminal"] = terminal
+    return sign_claims(private_key, kid, claims)
+
+
+def sign_claims(private_key: Ed25519PrivateKey, kid: str, claims: Mapping[str, Any]) -> str:
+    """A compact command JWS of exactly these claims (sign_command builds them; tests forge)."""
+    if not kid or len(kid) > 64:
+        raise ValueError("kid must be 1-64 characters")
     payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     key = OKPKey.import_key(private_key, parameters={"kid": kid})
     header = {"alg": ALGORITHM, "kid": kid, "typ": TOKEN_TYPE}

@@ -43,6 +43,7 @@ class Reason(StrEnum):
     RETAINED = "retained"  # commands are never retained: a retained one is stale by nature
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_KEY = "unknown_key"
+    NO_TERMINAL = "no_terminal"  # signed, but for no terminal in particular: never obeyed
     WRONG_TERMINAL = "wrong_terminal"
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
@@ -134,8 +135,10 @@ class CommandVerifier:
         def refuse(reason: Reason, detail: str = "") -> Rejection:
             return replace(signed, reason=reason, detail=detail)
 
-        if claims.get("terminal", self.terminal_id) != self.terminal_id:
-            return refuse(Reason.WRONG_TERMINAL)
+        if not isinstance(claims.get("terminal"), str) or not claims["terminal"]:
+            return refuse(Reason.NO_TERMINAL, "the command names no terminal it is for")
+        if claims["terminal"] != self.terminal_id:
+            return refuse(Reason.WRONG_TERMINAL, "the command is for another terminal")
         if expires_at <= now - self._leeway:
             return refuse(Reason.EXPIRED)
         if issued_at is not None and issued_at > now + self._leeway:

@@ -3,19 +3,20 @@
 `diff` shows what the configured (or auto) layout would change in the database's wiring and
 why each refused change is refused; it changes nothing. `apply --staff ID` carries out the
 applicable changes (audited with the staff id) and lists the refused ones, one line each;
-exit 0 when everything applicable was applied. The work is done by `act(runtime) -> dict`
-functions, so the running terminal's control channel can serve them too.
+exit 0 when everything applicable was applied. Both are control verbs: on a live terminal they
+run in it, through its control channel (terminal.control_verbs).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from locker.layout import LayoutChange, LayoutDiff
+from locker.staff_identity import Technician
 from terminal.cli import Parser, emit
+from terminal.control_verbs import VerbCall, control_verb
 
 
 def _change(change: LayoutChange) -> dict:
@@ -34,21 +35,21 @@ def _report(diff: LayoutDiff) -> dict:
             "applicable": len(diff.applicable), "blocked": len(diff.blocked)}
 
 
-def diff_act(runtime: Any) -> dict:
+@control_verb("locker layout diff")
+def diff_act(call: VerbCall) -> dict:
     """The proposal: every change with its reason if refused (nothing is changed)."""
-    return _report(runtime.controller.layout_diff())
+    return _report(call.runtime.controller.layout_diff())
 
 
-def apply_act(staff: str) -> Callable[[Any], dict]:
-    """Apply the applicable changes as `staff`; the report lists what was applied and refused."""
-    def act(runtime: Any) -> dict:
-        before = runtime.controller.layout_diff()
-        left = runtime.controller.apply_layout(staff)
-        return {"applied": [_change(c) for c in before.applicable],
-                "refused": [_change(c) for c in left.blocked],
-                "left": len(left.applicable)}
-
-    return act
+@control_verb("locker layout apply")
+def apply_act(call: VerbCall) -> dict:
+    """Apply the applicable changes as the technician; what was applied and refused."""
+    controller = call.runtime.controller
+    before = controller.layout_diff()
+    left = controller.apply_layout(Technician(call.args.staff))
+    return {"applied": [_change(c) for c in before.applicable],
+            "refused": [_change(c) for c in left.blocked],
+            "left": len(left.applicable)}
 
 
 def _human_diff(r: dict) -> str:
@@ -67,15 +68,17 @@ def _human_apply(r: dict) -> str:
 
 
 def _diff(args: argparse.Namespace) -> None:
-    from terminal.cli_locker import _with_locker
+    from terminal.verb_runner import run_verb
 
-    emit(args, _with_locker(args, diff_act), _human_diff)
+    emit(args, run_verb(args, "locker layout diff"), _human_diff)
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from terminal.cli_locker import _with_locker
+    from terminal.cli_locker import _technician
+    from terminal.verb_runner import run_verb
 
-    result = _with_locker(args, apply_act(args.staff))
+    _technician(args)  # a blank id is refused here, in one line
+    result = run_verb(args, "locker layout apply")
     for change in result["refused"]:  # one line each, beside the report
         print(f"kiosk: refused {change['text']}", file=sys.stderr)
     emit(args, result, _human_apply)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from enum import Enum
 from typing import Any
 
 from locker.models import DOOR_SEEN_OPEN, Size
 from locker.reports import OpenResult
+from locker.staff_identity import Technician
 from terminal import cli_backup, cli_layout
 from terminal.cli import CliError, Parser, emit
 from terminal.config import load_config
 from terminal.control_verbs import VerbCall, control_verb
-from terminal.verb_runner import run_here, run_verb
+from terminal.verb_runner import run_verb
 
 
 def _plain(obj: Any) -> Any:
@@ -37,22 +37,19 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _with_locker(args: argparse.Namespace, action: Callable[[Any], dict]) -> dict:
-    """`action(runtime)` on a locker opened here; refused in one line while the terminal runs.
-
-    For verbs not registered for the control channel; registered ones use `run_verb`.
-    """
-    words = [getattr(args, "verb", "locker"), getattr(args, "what", "")]
-    words += [v for k, v in sorted(vars(args).items()) if k.endswith("_verb")]
-    role = " ".join(["kiosk", *(str(w) for w in words if w)])  # e.g. kiosk locker layout apply
-    return run_here(args, lambda call: action(call.runtime), role)
-
-
 def _id_number(value: str | None) -> str | None:
     """`-` reads the ID number from standard input, keeping it out of the process list."""
     if value == "-":
         return sys.stdin.readline().strip()
     return value
+
+
+def _technician(args: argparse.Namespace) -> Technician:
+    """`--staff ID`: the explicit technician identity a shell verb acts (and is audited) as."""
+    try:
+        return Technician(args.staff)
+    except ValueError as err:
+        raise CliError(f"--staff: {err}") from None
 
 
 def _opening(call: VerbCall, result: OpenResult) -> dict:
@@ -107,10 +104,12 @@ def _status(args: argparse.Namespace) -> None:
 @control_verb("locker open")
 def _open_act(call: VerbCall) -> dict:
     a = call.args
-    return _opening(call, call.runtime.controller.staff_open(a.compartment, a.staff, a.reason))
+    return _opening(call, call.runtime.controller.staff_open(a.compartment, Technician(a.staff),
+                                                             a.reason))
 
 
 def _open(args: argparse.Namespace) -> None:
+    _technician(args)  # checked here (one line), built again where the verb runs
     emit(args, run_verb(args, "locker open"), _human_open)
 
 
@@ -118,11 +117,12 @@ def _open(args: argparse.Namespace) -> None:
 def _deposit_act(call: VerbCall) -> dict:
     a = call.args
     return _opening(call, call.runtime.controller.deposit(
-        a.case_no, a.id_number, a.name, a.phone, Size(a.size), a.staff,
+        a.case_no, a.id_number, a.name, a.phone, Size(a.size), Technician(a.staff),
         compartment_id=a.compartment))
 
 
 def _deposit(args: argparse.Namespace) -> None:
+    _technician(args)
     id_number = _id_number(args.id_number) or ""
     if not id_number:
         raise CliError("--id-number is required (use - to read it from standard input)")
@@ -137,21 +137,27 @@ def _deposit(args: argparse.Namespace) -> None:
 @control_verb("locker pickup")
 def _pickup_act(call: VerbCall) -> dict:
     a = call.args
-    return _opening(call, call.runtime.controller.pickup(a.code, id_number=a.id_number))
+    return _opening(call, call.runtime.controller.pickup_with_code(a.code, a.id_number))
 
 
 def _pickup(args: argparse.Namespace) -> None:
-    args.id_number = _id_number(args.id_number)
+    """The terminal's own code path: the ID card's number is required, wrong tries count."""
+    id_number = _id_number(args.id_number) or ""
+    if not id_number.strip():
+        raise CliError("--id-number is required: the collector's ID number (use - to read it "
+                       "from standard input)")
+    args.id_number = id_number
     emit(args, run_verb(args, "locker pickup"), _human_open)
 
 
 @control_verb("locker retrieve")
 def _retrieve_act(call: VerbCall) -> dict:
     a = call.args
-    return _opening(call, call.runtime.controller.retrieve(a.compartment, a.staff))
+    return _opening(call, call.runtime.controller.retrieve(a.compartment, Technician(a.staff)))
 
 
 def _retrieve(args: argparse.Namespace) -> None:
+    _technician(args)
     emit(args, run_verb(args, "locker retrieve"), _human_open)
 
 
@@ -159,12 +165,14 @@ def _retrieve(args: argparse.Namespace) -> None:
 def _enable_act(call: VerbCall) -> dict:
     a = call.args
     try:
-        return _plain(call.runtime.controller.set_enabled(a.compartment, a.enabled, a.staff))
+        return _plain(call.runtime.controller.set_enabled(a.compartment, a.enabled,
+                                                          Technician(a.staff)))
     except ValueError as err:
         raise CliError(str(err)) from err
 
 
 def _enable(args: argparse.Namespace, enabled: bool) -> None:
+    _technician(args)
     args.enabled = enabled
     emit(args, run_verb(args, "locker enable"),
          lambda r: f"{r['id']}: {'enabled' if r['enabled'] else 'disabled'}")
@@ -213,7 +221,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.set_defaults(handler=_status)
     p = locker.add_parser("open", parents=[common, wait], help="open one compartment (staff)")
     p.add_argument("compartment")
-    p.add_argument("--staff", required=True)
+    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
     p.add_argument("--reason", default="maintenance")
     p.set_defaults(handler=_open)
     p = locker.add_parser("deposit", parents=[common, wait], help="put a result in (staff)")
@@ -223,20 +231,22 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--phone", default="", help="for notices (stored hashed and masked)")
     p.add_argument("--size", default="M", help="S, M, L or XL")
     p.add_argument("--compartment", help="choose the compartment by hand")
-    p.add_argument("--staff", required=True)
+    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_deposit)
-    p = locker.add_parser("pickup", parents=[common, wait], help="collect with a pickup code")
+    p = locker.add_parser("pickup", parents=[common, wait],
+                          help="collect with a pickup code and the collector's ID number")
     p.add_argument("code")
-    p.add_argument("--id-number", help="the collector's ID number, or - for standard input")
+    p.add_argument("--id-number", help="the collector's ID number (required), or - for "
+                   "standard input")
     p.set_defaults(handler=_pickup)
     p = locker.add_parser("retrieve", parents=[common, wait], help="take back an item (staff)")
     p.add_argument("compartment")
-    p.add_argument("--staff", required=True)
+    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_retrieve)
     for name, flag in (("enable", True), ("disable", False)):
         p = locker.add_parser(name, parents=[common], help=f"{name} a compartment (staff)")
         p.add_argument("compartment")
-        p.add_argument("--staff", required=True)
+        p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
         p.set_defaults(handler=lambda a, f=flag: _enable(a, f))
     p = locker.add_parser("expire", parents=[common], help="flag expired items, record reminders")
     p.set_defaults(handler=_expire)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from locker.audit import SYSTEM, staff_actor
 from locker.errors import CompartmentBusy, LockerError, UnknownCompartment
 from locker.models import Outcome
+from locker.staff_identity import Technician
 from remote.command_ledger import CommandLedger
 from remote.mqtt_commands import Command, CommandVerifier, Reason, Rejection
 
@@ -136,14 +137,15 @@ class CommandRunner:
         ctl = self._controller
         if cmd.command == "open":
             try:
-                res = ctl.staff_open(cmd.compartment, cmd.operator,
+                res = ctl.staff_open(cmd.compartment, Technician(cmd.operator),
                                      f"remote command {cmd.req_id}")
             except LockerError as err:
                 return "failed", _locker_reason(err)
             return ("done" if res.outcome in _OPENED else "failed"), res.outcome.value
         if cmd.command in ("disable", "enable"):
             try:
-                ctl.set_enabled(cmd.compartment, cmd.command == "enable", cmd.operator)
+                ctl.set_enabled(cmd.compartment, cmd.command == "enable",
+                                Technician(cmd.operator))
             except LockerError as err:
                 return "failed", _locker_reason(err)
             self._publish_compartments()

@@ -175,11 +175,19 @@ def _validate_identity(cfg: Config) -> None:
                               f"not {method!r}")
     positive({"pickup.code_max_failures": pk.code_max_failures,
               "pickup.code_lock_s": pk.code_lock_s,
+              "pickup.card_max_failures": pk.card_max_failures,
+              "pickup.card_lock_s": pk.card_lock_s,
+              "pickup.case_max_failures": pk.case_max_failures,
+              "pickup.case_lock_s": pk.case_lock_s,
               "pickup.terminal_max_failures": pk.terminal_max_failures,
               "pickup.terminal_window_s": pk.terminal_window_s,
-              "pickup.terminal_lock_s": pk.terminal_lock_s,
+              "pickup.terminal_delay_s": pk.terminal_delay_s,
+              "pickup.terminal_max_delay_s": pk.terminal_max_delay_s,
               "staff.max_failures": cfg.staff.max_failures,
               "staff.lockout_s": cfg.staff.lockout_s, "staff.session_s": cfg.staff.session_s})
+    if pk.terminal_max_delay_s < pk.terminal_delay_s:
+        raise ConfigError("pickup.terminal_max_delay_s: must be at least terminal_delay_s "
+                          f"({pk.terminal_delay_s})")
     if cfg.staff.min_pin_digits < 6:
         raise ConfigError("staff.min_pin_digits: must be at least 6")
     rc = cfg.receipts

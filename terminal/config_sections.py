@@ -94,9 +94,14 @@ class PickupSection:
     allow_proxy: bool = True  # a proxy named on the case (代领) may collect with their own card
     code_max_failures: int = 5  # wrong attempts on one code or receipt before it is locked
     code_lock_s: float = 900.0
+    card_max_failures: int = 5  # wrong attempts with one ID card before it is locked
+    card_lock_s: float = 900.0
+    case_max_failures: int = 8  # wrong attempts on one case (any code or receipt of it)
+    case_lock_s: float = 900.0
     terminal_max_failures: int = 10  # wrong attempts at this terminal within the window ...
     terminal_window_s: float = 600.0
-    terminal_lock_s: float = 300.0  # ... before every pickup here cools down this long
+    terminal_delay_s: float = 2.0  # ... before each next attempt waits this long, doubling ...
+    terminal_max_delay_s: float = 60.0  # ... up to this: a slow-down, never a lock-out
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,12 @@ def pickup_policy(cfg: Config) -> PickupPolicy:
     """The pickup policy and attempt limits of `[pickup]`."""
     pk = cfg.pickup
     limits = AttemptLimits(per_code=pk.code_max_failures, code_lock_s=pk.code_lock_s,
+                           per_card=pk.card_max_failures, card_lock_s=pk.card_lock_s,
+                           per_case=pk.case_max_failures, case_lock_s=pk.case_lock_s,
                            per_terminal=pk.terminal_max_failures,
                            terminal_window_s=pk.terminal_window_s,
-                           terminal_lock_s=pk.terminal_lock_s)
+                           terminal_delay_s=pk.terminal_delay_s,
+                           terminal_max_delay_s=pk.terminal_max_delay_s)
     return PickupPolicy.of(pk.methods, pk.allow_proxy, cfg.receipts.leeway_s, limits)
 
 

@@ -25,7 +25,8 @@ from tests.integration.test_centre_platform import CORRECTION_CASE, T0, _declara
 
 VERSION_2 = ("page_images", "declaration_pages")
 VERSION_3 = ("followups", "notice_sends", "notice_log")
-AFTER_1 = ("0002", "0003")  # the revisions a version-1 database is brought through
+VERSION_4 = ("progress_attempts",)
+AFTER_1 = ("0002", "0003", "0004")  # the revisions a version-1 database is brought through
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,10 +52,10 @@ def _with_data(tmp_path, db_url: str) -> None:
 
 
 def _back_to_version_1(db_url: str, stamped: bool) -> None:
-    """Undo versions 2 and 3 by hand; keep a version table saying 1, or none (as before)."""
+    """Undo versions 2 to 4 by hand; keep a version table saying 1, or none (as before)."""
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:
-        for table in (*VERSION_3, *VERSION_2):
+        for table in (*VERSION_4, *VERSION_3, *VERSION_2):
             conn.execute(sa.text(f"DROP TABLE {table}"))
         conn.execute(sa.text("ALTER TABLE messages DROP COLUMN pages"))
         if stamped:

@@ -16,6 +16,7 @@ from centre.platform_store import PlatformStore
 from hardware.drivers.document_camera_sim import SimDocumentCamera
 from locker.receipt_keys import load_public_keys
 from locker.receipt_token import ReceiptKind, ReceiptRejected, ReceiptVerifier, RejectReason
+from locker.staff_identity import Technician
 from remote.platform_http import HttpPlatform
 from remote.platform_models import (
     Autofill,
@@ -83,7 +84,7 @@ def test_progress_needs_proof_of_identity(centre, http):  # noqa: F811
         platform.case_progress(CORRECTION_CASE, id_number=fake_id(1))
     with pytest.raises(IdentityMismatch):
         platform.case_progress(CORRECTION_CASE, id_last6="123456")
-    with pytest.raises(CaseNotFound):
+    with pytest.raises(IdentityMismatch):  # an unknown case tells no more than a wrong proof
         platform.case_progress("NO-SUCH-CASE", id_number=CORRECTION_ID)
     answer = requests.post(f"{centre.url}/v1/cases/{CORRECTION_CASE}/progress",
                            json={"id_number": CORRECTION_ID, "id_last6": "200861"},
@@ -191,7 +192,7 @@ def test_the_whole_life_of_a_case(tmp_path, centre, http):  # noqa: F811
     rig = make_rig(tmp_path, terminal_id="T1")  # the terminal of the token
     dep = rig.controller.deposit(case_no=case_no, applicant_id_number=who.applicant_id_number,
                                  applicant_name=who.applicant_name, phone=who.phone,
-                                 size="L", staff="S001")
+                                 size="L", staff=Technician("S001"))
     spec = rig.settings.spec(dep.compartment_id)
     rig.bus.set_door(spec.unit, spec.channel, False, occupied=True)
     sender = OutboxSender(rig.controller.outbox, platform, rig.clock.now)
@@ -200,7 +201,7 @@ def test_the_whole_life_of_a_case(tmp_path, centre, http):  # noqa: F811
     assert platform.case_progress(case_no, id_number=fake_id(77)).state is CaseState.IN_LOCKER
     with pytest.raises(PlatformRejected, match="in_locker"):
         platform.locker_assignment(case_no)
-    rig.controller.pickup(dep.pickup_code)
+    rig.controller.pickup_with_code(dep.pickup_code, who.applicant_id_number)
     rig.bus.set_door(spec.unit, spec.channel, False, occupied=False)
     while sender.drain_once().delivered:
         pass
@@ -283,7 +284,7 @@ def _deposit_ready_case(tmp_path, platform, case_no: str):
                    terminal_id="T1")
     dep = rig.controller.deposit(case_no=case_no, applicant_id_number=who.applicant_id_number,
                                  applicant_name=who.applicant_name, phone=who.phone,
-                                 size=who.size_hint, staff="S001")
+                                 size=who.size_hint, staff=Technician("S001"))
     spec = rig.settings.spec(dep.compartment_id)
     rig.bus.set_door(spec.unit, spec.channel, False, occupied=True)
     return rig, dep, spec, who
@@ -302,7 +303,7 @@ def test_an_expired_result_is_taken_back_and_waits_at_the_window(tmp_path, centr
     rig, dep, spec, who = _deposit_ready_case(tmp_path, platform, READY_CASE)
     rig.clock.advance(30 * 86400)
     assert rig.controller.expire_due() == [dep.item_id]
-    rig.controller.retrieve(dep.compartment_id, "S001")
+    rig.controller.retrieve(dep.compartment_id, Technician("S001"))
     rig.bus.set_door(spec.unit, spec.channel, False, occupied=False)
     _drain(rig, platform)
     seen = platform.case_progress(READY_CASE, id_number=who.applicant_id_number)

@@ -84,6 +84,11 @@ def through_door(sim: SimBus, cfg: Path, args: list[str], hand: str) -> tuple[di
     return json.loads(stdout), doors[0]
 
 
+def pickup(deposited: dict) -> list[str]:
+    """The pickup verb for a deposit: its code and the applicant's card (read from stdin)."""
+    return ["locker", "pickup", deposited["pickup_code"], "--id-number", "-"]
+
+
 DEPOSIT = ["locker", "deposit", "--case-no", "SH-LAYOUT-1", "--id-number", "-", "--name",
            "测试一", "--phone", "10012345678", "--size", "S", "--staff", "courier-1"]
 
@@ -111,7 +116,7 @@ def test_adding_a_board_to_an_auto_layout_renames_no_door(bus3, tmp_path):
     assert (rows["B01"]["unit"], rows["B01"]["channel"]) == DOOR
     assert (rows["A01"]["unit"], rows["A01"]["channel"]) == (1, 0)
 
-    picked, door = through_door(sim, cfg, ["locker", "pickup", deposited["pickup_code"]], "take")
+    picked, door = through_door(sim, cfg, pickup(deposited), "take")
     assert door == DOOR
     assert picked["compartment_id"] == "B01"
 
@@ -146,11 +151,11 @@ def test_an_old_layout_is_a_proposal_the_occupied_door_stays(bus3, tmp_path):
     assert [line.split()[2] for line in refused] == ["A01", "B01", "C01"]
     assert "69 change(s) applied, 3 refused" in applied.stdout
     actor, detail = audit(cfg, "layout.applied")[-1]
-    assert actor == "staff:tech-1"
+    assert actor == "technician:tech-1"
     assert len(detail["applied"]) == 69
     assert len(detail["refused"]) == 3
 
-    picked, door = through_door(sim, cfg, ["locker", "pickup", deposited["pickup_code"]], "take")
+    picked, door = through_door(sim, cfg, pickup(deposited), "take")
     assert door == DOOR  # the pickup opens the door the item went into, not a stranger's
     assert picked["compartment_id"] == "A01"
 

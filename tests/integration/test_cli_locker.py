@@ -87,14 +87,18 @@ def test_deposit_then_pickup_then_the_code_is_spent(sim_locker):
     assert row["state"] == "occupied"
     assert row["case_no"] == "SH-CLI-1"
 
-    wrong = kiosk(cfg, "locker", "pickup", "00000000")
+    wrong = kiosk(cfg, "locker", "pickup", "00000000", "--id-number", "-", stdin=id_number)
     assert wrong.returncode == 1
     assert wrong.stderr.startswith("kiosk: denied")
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "terminal.cli", "locker", "pickup", code, "--wait-close", "30",
-         "--json", "--config", str(cfg)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        [sys.executable, "-m", "terminal.cli", "locker", "pickup", code, "--id-number", "-",
+         "--wait-close", "30", "--json", "--config", str(cfg)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT)
+    assert proc.stdin is not None
+    proc.stdin.write(id_number + "\n")
+    proc.stdin.flush()
     assert wait_for(lambda: sim.board(unit).channels[channel].door_open)
     sim.board(unit).take(channel)
     sim.board(unit).close(channel)
@@ -103,7 +107,7 @@ def test_deposit_then_pickup_then_the_code_is_spent(sim_locker):
     assert json.loads(stdout)["closed"] is True
     unlocks = sim.board(unit).channels[channel].unlock_count
 
-    again = kiosk(cfg, "locker", "pickup", code)
+    again = kiosk(cfg, "locker", "pickup", code, "--id-number", "-", stdin=id_number)
     assert again.returncode == 1
     assert sim.board(unit).channels[channel].unlock_count == unlocks
 
@@ -149,3 +153,93 @@ def test_bad_input_is_one_clear_line(sim_locker, tmp_path):
     out = kiosk(cfg, "locker", "open", "Z99", "--staff", "t")
     assert out.returncode == 1
     assert "Z99" in out.stderr
+
+
+def _deposit(cfg: Path, sim, case_no: str, id_number: str) -> tuple[str, int, int]:
+    """Deposit through the CLI with the door put and closed by the simulator; (code, unit, ch)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal.cli", "locker", "deposit", "--case-no", case_no,
+         "--id-number", "-", "--name", "测试一", "--phone", "10012345678", "--size", "S",
+         "--staff", "courier-7",
+         "--wait-close", "30", "--json", "--config", str(cfg)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT)
+    assert proc.stdin is not None
+    proc.stdin.write(id_number + "\n")
+    proc.stdin.flush()
+
+    def open_channel():
+        return next(((u, i) for u in (1, 2) for i, ch in enumerate(sim.board(u).channels)
+                     if ch.door_open), None)
+
+    if not wait_for(lambda: open_channel() is not None):
+        proc.kill()
+        raise AssertionError(proc.communicate(timeout=10)[1])
+    unit, channel = open_channel()
+    sim.board(unit).put(channel)
+    sim.board(unit).close(channel)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    return json.loads(stdout)["pickup_code"], unit, channel
+
+
+def test_cli_pickup_needs_the_card_and_answers_a_wrong_one_like_the_terminal(sim_locker):
+    """The shell is no way around the terminal's checks: no ID, no door; wrong ones count."""
+    sim, cfg = sim_locker
+    code, unit, channel = _deposit(cfg, sim, "SH-CLI-2", fake_id(21))
+    unlocks = sim.board(unit).channels[channel].unlock_count
+    bare = kiosk(cfg, "locker", "pickup", code)
+    assert bare.returncode == 1
+    assert bare.stderr.count("\n") == 1
+    assert "--id-number is required" in bare.stderr
+    stranger = kiosk(cfg, "locker", "pickup", code, "--id-number", "-", "--json",
+                     stdin=fake_id(22))
+    unknown = kiosk(cfg, "locker", "pickup", "99999999", "--id-number", "-", "--json",
+                    stdin=fake_id(23))
+    for out in (stranger, unknown):
+        assert out.returncode == 1
+        assert out.stderr.count("\n") == 1
+        assert "not valid (wrong or already used), or the ID card" in out.stderr
+        assert code not in out.stderr
+    assert stranger.stderr == unknown.stderr  # a live code is not confirmed
+    assert sim.board(unit).channels[channel].unlock_count == unlocks
+    db = sqlite3.connect(cfg.parent / "data" / "locker.db")
+    try:
+        reasons = [json.loads(d)["reason"] for (d,) in db.execute(
+            "SELECT detail FROM audit WHERE action = 'pickup.denied' ORDER BY seq")]
+        assert reasons == ["wrong_card", "unknown_code"]
+        counted = {s.split(":")[0] for (s,) in db.execute("SELECT scope FROM attempt_failures")}
+        assert counted == {"terminal", "code", "card", "case"}  # the wrong tries were counted
+    finally:
+        db.close()
+    # the applicant still collects: nobody's guessing locked their pickup
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal.cli", "locker", "pickup", code, "--id-number", "-",
+         "--wait-close", "30", "--config", str(cfg)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT)
+    assert proc.stdin is not None
+    proc.stdin.write(fake_id(21) + "\n")
+    proc.stdin.flush()
+    assert wait_for(lambda: sim.board(unit).channels[channel].door_open)
+    sim.board(unit).take(channel)
+    sim.board(unit).close(channel)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+
+
+def test_staff_verbs_refuse_an_empty_staff_id_in_one_line(sim_locker):
+    sim, cfg = sim_locker
+    for verb, staff in (("open", ""), ("retrieve", "   ")):
+        out = kiosk(cfg, "locker", verb, "A01", "--staff", staff)
+        assert out.returncode == 1, verb
+        assert out.stderr == "kiosk: --staff: staff id: required (it is empty)\n"
+    assert not any(ch.unlock_count for u in (1, 2) for ch in sim.board(u).channels)
+    assert kiosk(cfg, "locker", "open", "A01", "--staff", "tech-1").returncode == 0
+    db = sqlite3.connect(cfg.parent / "data" / "locker.db")
+    try:
+        actors = {a for (a,) in db.execute(
+            "SELECT actor FROM audit WHERE action = 'staff_open.intent'")}
+    finally:
+        db.close()
+    assert actors == {"technician:tech-1"}

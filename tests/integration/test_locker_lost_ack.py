@@ -10,6 +10,7 @@ import pytest
 
 from hardware.drivers.sim_control import SimControl
 from locker.models import Outcome, Size
+from locker.staff_identity import Technician
 from terminal.composition import open_locker
 from terminal.config import load_config
 from tests.unit.locker_fakes import fake_id, fake_phone
@@ -31,7 +32,8 @@ def locker(pty_bus, tmp_path, monkeypatch):
 
 def _deposit(runtime, sim):
     c = runtime.controller
-    result = c.deposit("SH-ACK-1", fake_id(1), "测试一", fake_phone(1), Size.S, "courier-1")
+    result = c.deposit("SH-ACK-1", fake_id(1), "测试一", fake_phone(1), Size.S,
+                       Technician("courier-1"))
     assert result.outcome is Outcome.OPENED, result.message
     row = next(r for r in c.status().compartments if r.id == result.compartment_id)
     board = sim.board(row.unit)
@@ -46,7 +48,7 @@ def test_a_pickup_whose_unlock_ack_is_lost_opens_with_one_pulse(locker):
     result, unit, ch = _deposit(runtime, sim)
     before = sim.board(unit).channel(ch).unlock_count
     SimControl(sim).answer(unit, "lost_ack", times=1)
-    picked = runtime.controller.pickup(result.pickup_code)
+    picked = runtime.controller.pickup_with_code(result.pickup_code, fake_id(1))
     assert picked.outcome is Outcome.OPENED, picked.message
     assert sim.board(unit).channel(ch).unlock_count == before + 1
     assert sim.board(unit).counters.bad_answers == 1
@@ -58,7 +60,7 @@ def test_a_lost_ack_on_a_jammed_lock_adds_no_pulse_to_the_jam_retry(locker):
     sim.board(unit).jam(ch)
     before = sim.board(unit).channel(ch).unlock_count
     SimControl(sim).answer(unit, "lost_ack", times=1)
-    picked = runtime.controller.pickup(result.pickup_code)
+    picked = runtime.controller.pickup_with_code(result.pickup_code, fake_id(1))
     assert picked.outcome is Outcome.JAMMED, picked.message
     # the unlock (its ack lost, the relay seen on) and the one jam retry; never a third
     assert sim.board(unit).channel(ch).unlock_count == before + 2

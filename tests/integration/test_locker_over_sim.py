@@ -11,6 +11,7 @@ import time
 import pytest
 
 from locker.models import AlarmType, CompartmentState, Outcome, Size
+from locker.staff_identity import Technician
 from terminal.composition import open_locker
 from terminal.config import load_config
 from tests.integration.waiting import wait_for as until
@@ -38,11 +39,20 @@ def wire(runtime, compartment_id: str) -> tuple[int, int]:
 
 
 
+CARDS: dict[str, str] = {}  # pickup code -> its applicant's (fake) ID number
+
+
+def pick(runtime, result):
+    """Collect a deposit the one way there is: its code and its applicant's ID card."""
+    return runtime.controller.pickup_with_code(result.pickup_code, CARDS[result.pickup_code])
+
+
 def deposit(runtime, sim, n: int, **kw):
     c = runtime.controller
-    result = c.deposit(f"SH-SIM-{n}", fake_id(n), "测试一", fake_phone(n), Size.S, "courier-1",
-                       **kw)
+    result = c.deposit(f"SH-SIM-{n}", fake_id(n), "测试一", fake_phone(n), Size.S,
+                       Technician("courier-1"), **kw)
     assert result.outcome is Outcome.OPENED, result.message
+    CARDS[result.pickup_code] = fake_id(n)
     unit, ch = wire(runtime, result.compartment_id)
     assert sim.board(unit).channel(ch).door_open
     sim.board(unit).put(ch)
@@ -56,7 +66,7 @@ def test_jammed_door_is_reported_jammed_after_one_retry(locker):
     result, unit, ch = deposit(runtime, sim, 1)
     sim.board(unit).jam(ch)
     before = sim.board(unit).channel(ch).unlock_count
-    picked = runtime.controller.pickup(result.pickup_code)
+    picked = pick(runtime, result)
     assert picked.outcome is Outcome.JAMMED
     assert not sim.board(unit).channel(ch).door_open
     assert sim.board(unit).channel(ch).unlock_count == before + 2  # the unlock and one retry
@@ -71,13 +81,13 @@ def test_offline_board_fails_clearly_and_the_code_stays_valid(locker):
     result, unit, ch = deposit(runtime, sim, 2)
     sim.board(unit).faults.offline = True
     assert until(lambda: not runtime.bus.is_online(unit))
-    refused = runtime.controller.pickup(result.pickup_code)
+    refused = pick(runtime, result)
     assert refused.outcome is Outcome.FAILED
     assert not sim.board(unit).channel(ch).door_open
     assert any(a.type is AlarmType.BOARD_OFFLINE for a in runtime.controller.open_alarms())
     sim.board(unit).faults.offline = False
     assert until(lambda: runtime.bus.is_online(unit))
-    again = runtime.controller.pickup(result.pickup_code)
+    again = pick(runtime, result)
     assert again.outcome is Outcome.OPENED
     assert sim.board(unit).channel(ch).door_open
 
@@ -88,7 +98,7 @@ def test_noisy_line_never_gives_a_false_opened(locker):
     for board in sim.boards.values():
         board.faults.crc_rate = 0.3
     for result, unit, ch in results:
-        picked = runtime.controller.pickup(result.pickup_code)
+        picked = pick(runtime, result)
         door = sim.board(unit).channel(ch).door_open
         assert picked.outcome in {Outcome.OPENED, Outcome.FAILED, Outcome.JAMMED}
         if picked.outcome is Outcome.OPENED:

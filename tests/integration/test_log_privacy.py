@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from locker.models import Outcome, Size
+from locker.staff_identity import Technician
 from terminal.composition import open_locker
 from terminal.config import load_config
 from terminal.log_setup import configure_logging, remove_handlers
@@ -46,7 +47,7 @@ def test_a_pickup_leaves_no_personal_data_in_the_logs(logged_locker, caplog):
     runtime, sim, path = logged_locker
     c = runtime.controller
     logging.getLogger("test.marker").info("pickup test starts")
-    deposited = c.deposit("SH-LOG-1", APPLICANT_ID, NAME, PHONE, Size.S, "courier-1",
+    deposited = c.deposit("SH-LOG-1", APPLICANT_ID, NAME, PHONE, Size.S, Technician("courier-1"),
                           proxy_name=PROXY_NAME, proxy_id_number=PROXY_ID)
     assert deposited.outcome is Outcome.OPENED, deposited.message
     row = next(x for x in c.status().compartments if x.id == deposited.compartment_id)

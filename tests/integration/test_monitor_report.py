@@ -34,6 +34,7 @@ import json, sys, time
 from datetime import UTC, datetime, timedelta
 from terminal.composition import open_locker
 from terminal.config import load_config
+from locker.staff_identity import Technician
 from tests.unit.locker_fakes import fake_id, fake_phone
 
 rt = open_locker(load_config(sys.argv[1]))
@@ -56,13 +57,14 @@ print("ready", flush=True)
 for line in sys.stdin:
     if line.strip() != "work":
         continue
-    done = [c.deposit(f"SH-REP-{i}", fake_id(i), "测试", fake_phone(i), "S", "courier-1")
+    done = [c.deposit(f"SH-REP-{i}", fake_id(i), "测试", fake_phone(i), "S",
+                      Technician("courier-1"))
             for i in range(3)]
     for r in done:
         settle(r, "put")
-    settle(c.pickup(done[0].pickup_code), "take")
+    settle(c.pickup_with_code(done[0].pickup_code, fake_id(0)), "take")
     expired = c.expire_due(datetime.now(UTC) + timedelta(days=400))
-    settle(c.retrieve(done[1].compartment_id, "S001"), "take")
+    settle(c.retrieve(done[1].compartment_id, Technician("S001")), "take")
     assert link.flush(15)
     print(json.dumps({"deposited": 3, "collected": 1, "expired": len(expired),
                       "retrieved": 1}), flush=True)

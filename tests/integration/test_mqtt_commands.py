@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from locker.audit_tail import AuditReader
 from locker.models import Size
 from locker.receipt_keys import save_public_keys
-from remote.command_token import sign_command
+from locker.staff_identity import Technician
+from remote.command_token import sign_claims, sign_command
+from remote.mqtt_topics import rfc3339
 from terminal.composition import LockerRuntime, open_locker
 from terminal.config import load_config
 from tests.integration.mosquitto import Msg, Watcher
@@ -161,8 +163,8 @@ def test_a_signed_open_opens_the_door_audited_with_the_operator(site):
     rows = [(r.actor, r.action) for r in audit_rows(site) if r.action.startswith(
         ("remote_cmd.", "staff_open."))]
     assert rows[:3] == [("staff:wang.li", "remote_cmd.accepted"),
-                        ("staff:wang.li", "staff_open.intent"),
-                        ("staff:wang.li", "staff_open.opened")]
+                        ("technician:wang.li", "staff_open.intent"),
+                        ("technician:wang.li", "staff_open.opened")]
     assert ("staff:wang.li", "remote_cmd.done") in rows
     board.close(ch)
 
@@ -170,7 +172,8 @@ def test_a_signed_open_opens_the_door_audited_with_the_operator(site):
 @pytest.mark.parametrize(("case", "reason"), [
     ("forged", "bad_signature"), ("tampered", "bad_signature"), ("unknown_kid", "unknown_key"),
     ("expired", "expired"), ("viewer_open", "not_allowed"), ("unknown", "unknown_command"),
-    ("other_terminal", "wrong_terminal"), ("not_json", "malformed"),
+    ("other_terminal", "wrong_terminal"), ("no_terminal", "no_terminal"),
+    ("not_json", "malformed"),
 ])
 def test_bad_commands_are_rejected_with_the_reason_and_open_nothing(site, case, reason):
     board, ch = site.door("A04")
@@ -196,6 +199,12 @@ def test_bad_commands_are_rejected_with_the_reason_and_open_nothing(site, case, 
         req_id, token = site.token("reboot")
     elif case == "other_terminal":
         req_id, token = site.token("open", args, terminal="T-10")
+    elif case == "no_terminal":  # validly signed, but not for any one terminal
+        req_id = f"r-{uuid.uuid4().hex[:12]}"
+        token = sign_claims(site.keys[KID_NEW], KID_NEW, {
+            "req_id": req_id, "command": "open", "args": args, "operator": "wang.li",
+            "role": "technician", "issued_at": rfc3339(datetime.now(UTC)),
+            "expires_at": rfc3339(datetime.now(UTC) + timedelta(seconds=300))})
     else:
         req_id, token = "r-garbage", None
     if token is None:
@@ -271,7 +280,8 @@ def test_events_and_alarms_during_a_broker_outage_arrive_in_order_once(site):
     runtime = site.runtime
     link = runtime.mqtt.link
     c = runtime.controller
-    result = c.deposit("SH-MQTT-1", fake_id(1), "测试一", fake_phone(1), Size.S, "courier-1")
+    result = c.deposit("SH-MQTT-1", fake_id(1), "测试一", fake_phone(1), Size.S,
+                       Technician("courier-1"))
     board, ch = site.door(result.compartment_id)
     board.put(ch)
     board.close(ch)
@@ -287,8 +297,8 @@ def test_events_and_alarms_during_a_broker_outage_arrive_in_order_once(site):
     site.broker.stop()
     assert link.wait_disconnected(10)
     for cid in ("A10", "A11", "A12"):
-        c.set_enabled(cid, False, "tech-7")
-        c.set_enabled(cid, True, "tech-7")
+        c.set_enabled(cid, False, Technician("tech-7"))
+        c.set_enabled(cid, True, Technician("tech-7"))
     forced_board, forced_ch = site.door("B01")
     forced_board.force(forced_ch)
     assert wait_for(lambda: any(a.type.value == "door_forced" for a in c.open_alarms()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from locker.models import Outcome, Size
+from locker.staff_identity import Technician
 from remote.platform_cache import CachingPlatform
 from remote.platform_http import HttpPlatform
 from remote.platform_local import LocalPlatform
@@ -50,12 +51,12 @@ def runtime(pty_bus, tmp_path, monkeypatch, server):
 def deliver_one(rt, sim, case_no: str, id_number: str, name: str):
     """Deposit a result for the case and have the applicant collect it."""
     c = rt.controller
-    dep = c.deposit(case_no, id_number, name, fake_phone(13), Size.S, "courier-1")
+    dep = c.deposit(case_no, id_number, name, fake_phone(13), Size.S, Technician("courier-1"))
     unit, ch = wire(rt, dep.compartment_id)
     sim.board(unit).put(ch)
     sim.board(unit).close(ch)
     assert c.wait_closed(dep.intent_id, 10)
-    picked = c.pickup(dep.pickup_code, id_number)
+    picked = c.pickup_with_code(dep.pickup_code, id_number)
     assert picked.outcome is Outcome.OPENED
     sim.board(unit).take(ch)
     sim.board(unit).close(ch)
@@ -73,7 +74,8 @@ def test_deposit_and_pickup_reach_the_platform_in_order_with_the_receipt(runtime
     assert isinstance(rt.platform, CachingPlatform)  # http comes with the offline cache
     assert isinstance(rt.platform.inner, HttpPlatform)
     c = rt.controller
-    dep = c.deposit("SH-PLAT-1", fake_id(11), "测试甲", fake_phone(11), Size.S, "courier-1")
+    dep = c.deposit("SH-PLAT-1", fake_id(11), "测试甲", fake_phone(11), Size.S,
+                    Technician("courier-1"))
     assert dep.outcome is Outcome.OPENED
     unit, ch = wire(rt, dep.compartment_id)
     sim.board(unit).put(ch)
@@ -82,7 +84,7 @@ def test_deposit_and_pickup_reach_the_platform_in_order_with_the_receipt(runtime
     deposit_key = f"T-SIM-1:deposit:{dep.item_id}"
     assert server.wait_for(lambda: deposit_key in server.accepted)
 
-    picked = c.pickup(dep.pickup_code, fake_id(11))
+    picked = c.pickup_with_code(dep.pickup_code, fake_id(11))
     assert picked.outcome is Outcome.OPENED
     sim.board(unit).take(ch)
     sim.board(unit).close(ch)
@@ -108,7 +110,8 @@ def test_the_platform_down_keeps_the_messages_and_the_locker_serving(runtime, se
     rt, sim = runtime
     server.refuse_all = True
     c = rt.controller
-    dep = c.deposit("SH-PLAT-2", fake_id(12), "测试乙", fake_phone(12), Size.S, "courier-1")
+    dep = c.deposit("SH-PLAT-2", fake_id(12), "测试乙", fake_phone(12), Size.S,
+                    Technician("courier-1"))
     unit, ch = wire(rt, dep.compartment_id)
     sim.board(unit).put(ch)
     sim.board(unit).close(ch)

@@ -20,6 +20,7 @@ import pytest
 
 from locker.audit import GENESIS, row_hash
 from locker.models import Outcome, Size
+from locker.staff_identity import Technician
 from terminal.composition import open_locker
 from terminal.config import load_config
 from terminal.log_setup import configure_logging, remove_handlers
@@ -59,7 +60,8 @@ def audited(tmp_path, monkeypatch):
     runtime = open_locker(load_config(cfg))
     try:
         c = runtime.controller
-        done = c.deposit("SH-SUP-1", PERSONAL[0], PERSONAL[2], PERSONAL[1], Size.S, "courier-1")
+        done = c.deposit("SH-SUP-1", PERSONAL[0], PERSONAL[2], PERSONAL[1], Size.S,
+                         Technician("courier-1"))
         assert done.outcome is Outcome.OPENED, done.message
         row = next(x for x in c.status().compartments if x.id == done.compartment_id)
         board = runtime.sim.board(row.unit)

@@ -87,10 +87,11 @@ def stored_result(app: Any, control: Any, case_no: str, card: Any, into: dict
     """Deposit a result for `card`'s holder (on the app's worker), put it in and close the door
     through the simulator's control interface; `into["deposit"]` is the deposit's OpenResult."""
     from locker.models import ItemState, Size
+    from locker.staff_identity import Technician
 
     rt, done = app.runtime, {}
     app.background.submit(lambda: rt.controller.deposit(
-        case_no, card.id_number, card.name, "10012345678", Size.S, "courier-ui"),
+        case_no, card.id_number, card.name, "10012345678", Size.S, Technician("courier-ui")),
         lambda r, e: done.update(r=r, e=e))
     yield lambda: "r" in done
     dep = done["r"]

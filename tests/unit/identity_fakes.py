@@ -16,6 +16,7 @@ from locker.pickup_policy import PickupMethod, PickupPolicy
 from locker.receipt_keys import generate_private_key
 from locker.receipt_token import ReceiptIssuer, ReceiptKind
 from locker.settings import LockerSettings
+from locker.staff_identity import Technician
 from locker.staff_roles import StaffSettings
 from locker.store import Store
 from tests.unit.locker_fakes import (
@@ -93,7 +94,7 @@ def make_id_rig(tmp_path: Path, *, bus: FakeBus | None = None, clock: FakeClock 
 
 
 def deposit(rig: IdRig, n: int = 1, *, case_no: str | None = None, proxy: int | None = None,
-            code: str | None = None, staff: object = "S001", name: str = "测试申请人"):
+            code: str | None = None, staff: object = Technician("S001"), name: str = "测试申请人"):
     """Deposit fake applicant n's item and close the door on it; proxy: fake proxy number."""
     result = rig.controller.deposit(
         case_no=case_no or f"CASE-{n:04d}", applicant_id_number=fake_id(n),

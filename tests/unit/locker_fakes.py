@@ -19,7 +19,9 @@ from hardware.lock_board import (
     SnapshotListener,
 )
 from locker.controller import LockerController
+from locker.pickup_policy import PickupMethod, PickupPolicy
 from locker.settings import LockerSettings
+from locker.staff_identity import Technician
 from locker.store import Store
 
 TEST_HASH_KEY_ONLY_FOR_TESTS = b"unit-test-key-not-a-secret-000000"
@@ -205,11 +207,17 @@ def make_rig(tmp_path: Path, *, bus: FakeBus | None = None, clock: FakeClock | N
     path = tmp_path / "locker.db"
     store = Store.open(path)
     controller = LockerController(store, bus, settings, clock.now, monotonic=clock.monotonic,
-                                  sleep=clock.sleep)
+                                  sleep=clock.sleep,
+                                  pickup_policy=PickupPolicy(frozenset(PickupMethod)))
     if start:
         controller.start()
         bus.push()
     return Rig(controller, bus, clock, store, settings, path)
+
+
+def pick(rig: Rig, code: str, n: int = 1):
+    """Collect with a pickup code and fake applicant n's ID card (the one pickup path)."""
+    return rig.controller.pickup_with_code(code, fake_id(n))
 
 
 def deposit(rig: Rig, n: int = 1, size: str = "S", code: str | None = None,
@@ -217,7 +225,7 @@ def deposit(rig: Rig, n: int = 1, size: str = "S", code: str | None = None,
     """Deposit a fake applicant's item; by default close the door with the item inside."""
     result = rig.controller.deposit(case_no=f"CASE-{n:04d}", applicant_id_number=fake_id(n),
                                     applicant_name="测试人", phone=fake_phone(n), size=size,
-                                    staff="S001", compartment_id=compartment_id,
+                                    staff=Technician("S001"), compartment_id=compartment_id,
                                     pickup_code=code)
     if close and result.compartment_id:
         spec = rig.settings.spec(result.compartment_id)

@@ -27,7 +27,7 @@ def test_defaults():
     assert policy.allow_proxy
     assert (policy.limits.per_code, policy.limits.code_lock_s) == (5, 900)
     assert (policy.limits.per_terminal, policy.limits.terminal_window_s,
-            policy.limits.terminal_lock_s) == (10, 600, 300)
+            policy.limits.terminal_max_delay_s) == (10, 600, 60)
     staff = identity_setup.staff_settings(cfg)
     assert (staff.max_failures, staff.lockout_s) == (5, 900)
 
@@ -50,6 +50,9 @@ def test_sections_from_toml(tmp_path):
     ("[pickup]\nmethods = []\n", "pickup.methods"),
     ("[pickup]\nlimit = 3\n", "pickup.limit"),
     ("[pickup]\ncode_lock_s = 0\n", "pickup.code_lock_s"),
+    ("[pickup]\ncard_max_failures = 0\n", "pickup.card_max_failures"),
+    ("[pickup]\nterminal_delay_s = 90\n", "pickup.terminal_max_delay_s"),
+    ("[pickup]\nterminal_lock_s = 300\n", "pickup.terminal_lock_s: unknown key"),
     ("[staff]\nmin_pin_digits = 4\n", "staff.min_pin_digits"),
     ("[receipts]\nvalid_days = -1\n", "receipts"),
 ])

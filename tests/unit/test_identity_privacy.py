@@ -36,7 +36,7 @@ def test_no_raw_personal_data_in_database_wal_files_or_logs(tmp_path, caplog):
     token = rig.receipt("CASE-PRIV-1")
     assert ctl.pickup_with_receipt(token, fake_id(4444)).reason == "wrong_card"
     assert ctl.pickup_with_receipt(token, "00000019000101444").reason == "card_invalid"
-    assert ctl.pickup_with_code(dep.pickup_code, fake_id(4545)).reason == "wrong_card"
+    assert ctl.pickup_with_code(dep.pickup_code, fake_id(4545)).reason == "no_match"
     result = ctl.pickup_with_receipt(token, fake_id(4343))
     assert result.outcome is Outcome.OPENED
     rig.close_door(result.compartment_id, occupied=False)

@@ -11,7 +11,8 @@ from locker.models import (
     TaskKind,
 )
 from locker.records import get_compartment, get_item
-from tests.unit.locker_fakes import deposit, fake_id, make_rig
+from locker.staff_identity import Technician
+from tests.unit.locker_fakes import deposit, fake_id, make_rig, pick
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_deposit_closed_empty_is_cancelled(rig):
     assert item_state(rig, result.item_id) is ItemState.CANCELLED
     assert comp_state(rig, "A01") is CompartmentState.EMPTY
     assert "deposit.cancelled" in [a for a, _ in actions(rig)]
-    assert rig.controller.pickup(result.pickup_code).outcome is Outcome.DENIED
+    assert pick(rig, result.pickup_code).outcome is Outcome.DENIED
 
 
 def test_next_deposit_takes_next_free_compartment(rig):
@@ -102,7 +103,7 @@ def test_no_compartment_left(tmp_path):
 
 def test_pickup_right_code_collects(rig):
     dep = deposit(rig, code="11112222")
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     assert result.outcome is Outcome.OPENED
     assert result.compartment_id == dep.compartment_id
     assert item_state(rig, dep.item_id) is ItemState.RELEASING
@@ -115,7 +116,7 @@ def test_pickup_right_code_collects(rig):
 def test_pickup_wrong_code_denied_and_audited(rig):
     deposit(rig, code="11112222")
     unlocks = len(rig.bus.unlocks)
-    result = rig.controller.pickup("99998888")
+    result = pick(rig, "99998888")
     assert result.outcome is Outcome.DENIED
     assert result.intent_id is None
     assert len(rig.bus.unlocks) == unlocks
@@ -127,38 +128,38 @@ def test_pickup_wrong_code_denied_and_audited(rig):
 
 def test_pickup_code_is_single_use(rig):
     deposit(rig, code="11112222")
-    assert rig.controller.pickup("11112222").outcome is Outcome.OPENED
+    assert pick(rig, "11112222").outcome is Outcome.OPENED
     rig.bus.set_door(1, 0, False, occupied=False)
-    again = rig.controller.pickup("11112222")
+    again = pick(rig, "11112222")
     assert again.outcome is Outcome.DENIED
     assert rig.bus.unlocks.count((1, 0)) == 2  # the deposit and one pickup
 
 
 def test_pickup_code_cannot_open_twice_even_while_door_open(rig):
     deposit(rig, code="11112222")
-    assert rig.controller.pickup("11112222").outcome is Outcome.OPENED
-    assert rig.controller.pickup("11112222").outcome is Outcome.DENIED
+    assert pick(rig, "11112222").outcome is Outcome.OPENED
+    assert pick(rig, "11112222").outcome is Outcome.DENIED
 
 
 def test_pickup_with_matching_id(rig):
     deposit(rig, 7, code="11112222")
-    assert rig.controller.pickup("11112222", id_number=fake_id(7)).outcome is Outcome.OPENED
+    assert pick(rig, "11112222", 7).outcome is Outcome.OPENED
 
 
 def test_pickup_id_mismatch_denied_and_audited_code_still_valid(rig):
     deposit(rig, 7, code="11112222")
-    result = rig.controller.pickup("11112222", id_number=fake_id(8))
+    result = pick(rig, "11112222", 8)
     assert result.outcome is Outcome.DENIED
     action, detail = actions(rig)[-1]
     assert action == "pickup.denied"
-    assert "id_mismatch" in detail
+    assert "wrong_card" in detail
     assert fake_id(8) not in detail
-    assert rig.controller.pickup("11112222", id_number=fake_id(7)).outcome is Outcome.OPENED
+    assert pick(rig, "11112222", 7).outcome is Outcome.OPENED
 
 
 def test_pickup_closed_with_item_inside_is_held_with_task(rig):
     deposit(rig, code="11112222")
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     rig.bus.set_door(1, 0, False, occupied=True)
     assert rig.controller.wait_closed(result.intent_id, 1)
     assert item_state(rig, result.item_id) is ItemState.HELD
@@ -170,7 +171,7 @@ def test_already_open_fires_relay_anyway(rig):
     deposit(rig, code="11112222")
     rig.bus.set_door(1, 0, True)  # a broken cable can fake "open"
     before = len(rig.bus.unlocks)
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     assert result.outcome is Outcome.ALREADY_OPEN
     assert len(rig.bus.unlocks) == before + 1
     rig.bus.set_door(1, 0, False, occupied=False)
@@ -182,7 +183,7 @@ def test_jammed_after_one_retry(rig):
     dep = deposit(rig, code="11112222")
     rig.bus.jammed.add((1, 0))
     before = len(rig.bus.unlocks)
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     assert result.outcome is Outcome.JAMMED
     assert len(rig.bus.unlocks) == before + 2  # first try and one retry
     assert rig.clock.slept >= rig.settings.door_open_confirm_s * 2
@@ -191,7 +192,7 @@ def test_jammed_after_one_retry(rig):
     assert item_state(rig, dep.item_id) is ItemState.HELD  # stays in its compartment
     assert [t.kind for t in rig.controller.tasks()] == [TaskKind.PICKUP_JAMMED]
     assert rig.controller.wait_closed(result.intent_id, 0.01)  # nothing left open
-    assert rig.controller.pickup("11112222").outcome is Outcome.DENIED  # unlock went out
+    assert pick(rig, "11112222").outcome is Outcome.DENIED  # unlock went out
 
 
 def test_jammed_deposit_cancelled_and_compartment_faulty(rig):
@@ -207,7 +208,7 @@ def test_jammed_deposit_cancelled_and_compartment_faulty(rig):
 def test_fault_cleared_by_staff_enable(rig):
     rig.bus.jammed.add((1, 0))
     deposit(rig, close=False)
-    rig.controller.set_enabled("A01", True, "T01")
+    rig.controller.set_enabled("A01", True, Technician("T01"))
     assert comp_state(rig, "A01") is CompartmentState.EMPTY
     assert rig.controller.open_alarms() == []
 
@@ -220,35 +221,35 @@ def test_board_unavailable_before_unlock_gives_code_back(rig):
         from hardware.lock_board import BoardUnavailable
         raise BoardUnavailable("timeout")
     rig.bus.read = failing_read
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     assert result.outcome is Outcome.FAILED
     assert "still valid" in result.message
     assert item_state(rig, result.item_id) is ItemState.STORED
     rig.bus.read = original_read
-    assert rig.controller.pickup("11112222").outcome is Outcome.OPENED
+    assert pick(rig, "11112222").outcome is Outcome.OPENED
     assert "pickup.code_restored" in [a for a, _ in actions(rig)]
 
 
 def test_board_offline_pickup_refused_without_using_code(rig):
     deposit(rig, code="11112222")
     rig.bus.set_online(1, False)
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     assert result.outcome is Outcome.FAILED
     assert result.intent_id is None
     rig.bus.set_online(1, True)
-    assert rig.controller.pickup("11112222").outcome is Outcome.OPENED
+    assert pick(rig, "11112222").outcome is Outcome.OPENED
 
 
 def test_unlock_unanswered_keeps_code_used_and_makes_task(rig):
     dep = deposit(rig, code="11112222")
     rig.bus.unanswered_unlocks.add((1, 0))
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     assert result.outcome is Outcome.FAILED
     assert "staff" in result.message
     assert item_state(rig, dep.item_id) is ItemState.HELD
     assert comp_state(rig, "A01") is CompartmentState.SUSPECT
     assert [t.kind for t in rig.controller.tasks()] == [TaskKind.UNLOCK_UNCONFIRMED]
-    assert rig.controller.pickup("11112222").outcome is Outcome.DENIED
+    assert pick(rig, "11112222").outcome is Outcome.DENIED
     # the door did open: not a forced opening, and closing it raises nothing
     rig.bus.push(1)
     rig.bus.set_door(1, 0, False, occupied=False)
@@ -258,10 +259,10 @@ def test_unlock_unanswered_keeps_code_used_and_makes_task(rig):
 def test_board_rejects_unlock_nothing_opened(rig):
     deposit(rig, code="11112222")
     rig.bus.rejected.add((1, 0))
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     assert result.outcome is Outcome.FAILED
     rig.bus.rejected.clear()
-    assert rig.controller.pickup("11112222").outcome is Outcome.OPENED
+    assert pick(rig, "11112222").outcome is Outcome.OPENED
 
 
 def test_deposit_on_unavailable_board_cancelled(rig):
@@ -283,7 +284,7 @@ def test_retrieve_expired_item(rig):
     dep = deposit(rig)
     rig.clock.advance(8 * 86400)
     assert rig.controller.expire_due() == [dep.item_id]
-    result = rig.controller.retrieve("A01", "S002")
+    result = rig.controller.retrieve("A01", Technician("S002"))
     assert result.outcome is Outcome.OPENED
     rig.bus.set_door(1, 0, False, occupied=False)
     assert item_state(rig, dep.item_id) is ItemState.RETRIEVED
@@ -291,19 +292,20 @@ def test_retrieve_expired_item(rig):
 
 
 def test_retrieve_empty_compartment_denied(rig):
-    assert rig.controller.retrieve("A03", "S002").outcome is Outcome.DENIED
+    assert rig.controller.retrieve("A03", Technician("S002")).outcome is Outcome.DENIED
     assert actions(rig)[-1][0] == "retrieve.denied"
 
 
 def test_staff_open_and_disable(rig):
-    result = rig.controller.staff_open("A04", "T01", "inspect hinge")
+    result = rig.controller.staff_open("A04", Technician("T01"), "inspect hinge")
     assert result.outcome is Outcome.OPENED
     rig.bus.set_door(1, 3, False, occupied=False)
     assert rig.controller.wait_closed(result.intent_id, 1)
-    comp = rig.controller.set_enabled("A04", False, "T01")
+    comp = rig.controller.set_enabled("A04", False, Technician("T01"))
     assert comp.state is CompartmentState.DISABLED
     assert not comp.enabled
-    assert rig.controller.set_enabled("A04", True, "T01").state is CompartmentState.EMPTY
+    assert rig.controller.set_enabled("A04", True,
+                                      Technician("T01")).state is CompartmentState.EMPTY
 
 
 def test_door_test_reports_jammed(tmp_path):
@@ -311,7 +313,7 @@ def test_door_test_reports_jammed(tmp_path):
     rig.bus.jammed.add((2, 5))
     deposit(rig)  # A01 occupied: not tested
     rig.bus.set_online(1, False)
-    report = rig.controller.door_test("T01")
+    report = rig.controller.door_test(Technician("T01"))
     assert report.jammed == ["B06"]
     assert len(report.results) == 24
     assert "A01" not in report.skipped
@@ -342,7 +344,7 @@ def test_intents_are_journalled_before_unlock(rig):
         original(unit, channel, timeout)
     rig.bus.unlock = spying_unlock
     deposit(rig, code="11112222")
-    rig.controller.pickup("11112222")
+    pick(rig, "11112222")
     assert seen == [IntentKind.DEPOSIT.value, IntentKind.PICKUP.value]
     with rig.store.read() as conn:
         consumed = conn.execute("SELECT consumed_by FROM pickup_codes").fetchone()[0]
@@ -351,8 +353,8 @@ def test_intents_are_journalled_before_unlock(rig):
 
 def test_audit_chain_verifies_after_operations(rig):
     deposit(rig, code="11112222")
-    rig.controller.pickup("00000000")
-    rig.controller.pickup("11112222")
+    pick(rig, "00000000")
+    pick(rig, "11112222")
     rig.bus.set_door(1, 0, False, occupied=False)
     result = audit.verify(rig.store, audit.head_key(rig.settings.hash_key))
     assert result.ok

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from locker.models import ItemState, NoticeKind
 from locker.records import get_item
-from tests.unit.locker_fakes import deposit, make_rig
+from tests.unit.locker_fakes import deposit, make_rig, pick
 
 
 def test_reminders_once_each_then_expiry(tmp_path):
@@ -31,7 +31,7 @@ def test_reminders_once_each_then_expiry(tmp_path):
 def test_collected_items_get_no_reminder(tmp_path):
     rig = make_rig(tmp_path)
     deposit(rig, code="11112222")
-    rig.controller.pickup("11112222")
+    pick(rig, "11112222")
     rig.bus.set_door(1, 0, False, occupied=False)
     later = rig.clock.now() + timedelta(days=10)
     assert rig.controller.due_reminders(later) == []
@@ -43,7 +43,7 @@ def test_expired_item_can_still_be_collected(tmp_path):
     dep = deposit(rig, code="11112222")
     rig.clock.advance(8 * 86400)
     rig.controller.expire_due()
-    result = rig.controller.pickup("11112222")
+    result = pick(rig, "11112222")
     rig.bus.set_door(1, 0, False, occupied=False)
     assert rig.controller.wait_closed(result.intent_id, 1)
     with rig.store.read() as conn:

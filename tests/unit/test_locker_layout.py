@@ -8,8 +8,9 @@ from dataclasses import replace
 from locker.layout import RETIRED_UNIT, Blocker, ChangeKind
 from locker.models import AlarmType, CompartmentState, Outcome, Size, TaskKind
 from locker.settings import CompartmentSpec
+from locker.staff_identity import Technician
 from terminal.composition import auto_layout, unit_letters
-from tests.unit.locker_fakes import FakeBus, Rig, deposit, make_rig
+from tests.unit.locker_fakes import FakeBus, Rig, deposit, make_rig, pick
 
 SMALL = (CompartmentSpec("A01", 1, 0, Size.S), CompartmentSpec("A02", 1, 1, Size.S),
          CompartmentSpec("A03", 1, 2, Size.M))
@@ -62,7 +63,7 @@ def test_first_start_applies_the_layout_later_rewires_only_propose(tmp_path):
     assert [a["changed"] for a in actions(rig, "layout.synced")][-1] == ["A04"]
     assert actions(rig, "layout.proposed")[-1]["changes"] == 2
 
-    left = rig.controller.apply_layout("tech-1")
+    left = rig.controller.apply_layout(Technician("tech-1"))
     assert left.changes == ()
     assert wiring(rig)["A01"] == (1, 5, "S")
     assert wiring(rig)["A03"] == (1, 2, "L")
@@ -81,7 +82,7 @@ def test_occupied_and_pending_compartments_keep_their_wiring(tmp_path):
                             "A02": (ChangeKind.REWIRED, Blocker.PENDING_INTENT),
                             "A03": (ChangeKind.REWIRED, None)}
     assert "A01 (occupied), A02 (pending intent)" in rig.controller.layout_proposal.summary()
-    left = rig.controller.apply_layout("tech-1")
+    left = rig.controller.apply_layout(Technician("tech-1"))
     assert [c.compartment_id for c in left.changes] == ["A01", "A02"]
     assert wiring(rig) == {"A01": (1, 0, "S"), "A02": (1, 1, "S"), "A03": (1, 12, "M")}
     assert actions(rig, "layout.applied")[-1]["refused"] == [
@@ -94,7 +95,7 @@ def test_a_swap_applies_whole_or_not_at_all(tmp_path):
     swapped = (replace(SMALL[0], channel=1), replace(SMALL[1], channel=0), SMALL[2])
     rig = restart(rig, swapped)
     assert changes(rig) == {"A01": (ChangeKind.REWIRED, None), "A02": (ChangeKind.REWIRED, None)}
-    rig.controller.apply_layout("tech-1")
+    rig.controller.apply_layout(Technician("tech-1"))
     assert wiring(rig)["A01"] == (1, 1, "S")
     assert wiring(rig)["A02"] == (1, 0, "S")
 
@@ -104,7 +105,7 @@ def test_a_swap_applies_whole_or_not_at_all(tmp_path):
     assert diff["A01"].blocked is Blocker.OCCUPIED
     assert diff["A02"].blocked is Blocker.WIRING_COLLISION
     assert diff["A02"].detail == "board 1 channel 1 stays with A01"
-    rig.controller.apply_layout("tech-1")
+    rig.controller.apply_layout(Technician("tech-1"))
     assert wiring(rig)["A01"] == (1, 1, "S")
     assert wiring(rig)["A02"] == (1, 0, "S")
 
@@ -124,7 +125,7 @@ def test_an_addition_on_a_channel_another_rewire_frees_waits_for_apply(tmp_path)
                         *SMALL[1:]))
     assert "Z01" not in wiring(rig)  # A01 still holds 1/0 until a technician moves it
     assert changes(rig) == {"A01": (ChangeKind.REWIRED, None), "Z01": (ChangeKind.ADDED, None)}
-    rig.controller.apply_layout("tech-1")
+    rig.controller.apply_layout(Technician("tech-1"))
     assert (wiring(rig)["A01"], wiring(rig)["Z01"]) == ((1, 9, "S"), (1, 0, "S"))
 
 
@@ -135,11 +136,11 @@ def test_removed_compartments_are_deleted_or_retired_with_their_history(tmp_path
     code = None
     with rig.store.read() as conn:
         item = conn.execute("SELECT id FROM items").fetchone()["id"]
-    rig.controller.retrieve("A02", "S001")
+    rig.controller.retrieve("A02", Technician("S001"))
     rig.bus.set_door(spec.unit, spec.channel, False, occupied=False)
     rig = restart(rig, SMALL[2:])
     assert changes(rig) == {"A01": (ChangeKind.REMOVED, None), "A02": (ChangeKind.REMOVED, None)}
-    rig.controller.apply_layout("tech-1")
+    rig.controller.apply_layout(Technician("tech-1"))
     assert "A01" not in wiring(rig)  # never used: gone
     assert wiring(rig)["A02"][0] == RETIRED_UNIT  # used: kept with its item's history, no board
     with rig.store.read() as conn:
@@ -167,7 +168,7 @@ def test_missing_wiring_goes_out_of_service_with_an_alarm_and_a_task(tmp_path):
     assert {t.compartment_id for t in tasks} == {"B01", "B24"}
     assert "case CASE-0001" in next(t.message for t in tasks if t.compartment_id == "B01")
     assert changes(rig)["B01"] == (ChangeKind.REMOVED, Blocker.OCCUPIED)
-    refused = rig.controller.pickup(code)  # refused in plain words, the code still valid
+    refused = pick(rig, code, 1)  # refused in plain words, the code still valid
     assert (refused.outcome, refused.intent_id) == (Outcome.FAILED, None)
 
     rig = restart(rig, SMALL, bus=FakeBus({1: 24, 2: 8}))  # back, but with 8 channels
@@ -214,7 +215,8 @@ def test_auto_layout_names_boards_by_unit_id():
 
 def test_a_left_open_alarm_clears_at_start_when_the_door_was_shut_meanwhile(tmp_path):
     rig = make_rig(tmp_path, layout=SMALL, door_left_open_s=60.0)
-    assert rig.controller.staff_open("A02", "tech-1", "inspection").intent_id is not None
+    opened = rig.controller.staff_open("A02", Technician("tech-1"), "inspection")
+    assert opened.intent_id is not None
     rig.clock.advance(61)
     rig.bus.push(1)
     assert [a.type for a in rig.controller.open_alarms()] == [AlarmType.DOOR_LEFT_OPEN]

@@ -2,6 +2,7 @@ import pytest
 
 from locker.models import AlarmType, CompartmentState, ItemState, Severity, TaskKind
 from locker.records import get_compartment, get_item
+from locker.staff_identity import Technician
 from tests.unit.locker_fakes import deposit, make_rig
 
 
@@ -95,7 +96,7 @@ def test_listener_errors_do_not_break_the_locker(rig):
 
 def test_status_counts_and_case_numbers(rig):
     deposit(rig)
-    rig.controller.set_enabled("A10", False, "T01")
+    rig.controller.set_enabled("A10", False, Technician("T01"))
     status = rig.controller.status()
     assert status.counts[CompartmentState.OCCUPIED] == 1
     assert status.counts[CompartmentState.DISABLED] == 1

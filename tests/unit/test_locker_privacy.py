@@ -1,19 +1,19 @@
 from locker.models import Outcome
+from locker.staff_identity import Technician
 from tests.unit.locker_fakes import fake_id, fake_phone, make_rig
 
 NAME = "测试甲乙"
-
 
 def test_raw_id_numbers_phones_names_and_codes_never_stored(tmp_path):
     rig = make_rig(tmp_path)
     ctl = rig.controller
     result = ctl.deposit(case_no="CASE-PRIV", applicant_id_number=fake_id(4242),
-                         applicant_name=NAME, phone=fake_phone(4242), size="S", staff="S001",
-                         pickup_code="31415926")
+                         applicant_name=NAME, phone=fake_phone(4242), size="S",
+                         staff=Technician("S001"), pickup_code="31415926")
     rig.bus.set_door(1, 0, False, occupied=True)
-    assert ctl.pickup("31415926", id_number=fake_id(4343)).outcome is Outcome.DENIED
-    assert ctl.pickup("27182818").outcome is Outcome.DENIED
-    assert ctl.pickup("31415926", id_number=fake_id(4242)).outcome is Outcome.OPENED
+    assert ctl.pickup_with_code("31415926", fake_id(4343)).outcome is Outcome.DENIED
+    assert ctl.pickup_with_code("27182818", fake_id(4242)).outcome is Outcome.DENIED
+    assert ctl.pickup_with_code("31415926", fake_id(4242)).outcome is Outcome.OPENED
     secrets = [fake_id(4242), fake_id(4343), fake_phone(4242), NAME, "31415926", "27182818"]
 
     def scan():

@@ -2,7 +2,8 @@ import pytest
 
 from locker.models import CompartmentState, IntentKind, ItemState, Outcome, TaskKind
 from locker.records import get_compartment, get_item
-from tests.unit.locker_fakes import Crash, FakeBus, deposit, make_rig
+from locker.staff_identity import Technician
+from tests.unit.locker_fakes import Crash, FakeBus, deposit, make_rig, pick
 
 
 def crash_during(rig, when, operation):
@@ -49,7 +50,7 @@ def test_deposit_crashed_before_unlock_is_cancelled(tmp_path):
     [decision] = rig.controller.start()
     assert decision.decision == "cancelled"
     assert state(rig, item, "A01") == (ItemState.CANCELLED, CompartmentState.EMPTY)
-    assert rig.controller.pickup("11112222").outcome is Outcome.DENIED
+    assert pick(rig, "11112222").outcome is Outcome.DENIED
 
 
 def test_deposit_door_open_waits_for_close(tmp_path):
@@ -74,7 +75,7 @@ def test_deposit_door_open_then_closed_empty_cancelled(tmp_path):
 def crashed_pickup(tmp_path, when="after", bus=None):
     rig = make_rig(tmp_path, bus=bus)
     dep = deposit(rig, code="11112222")
-    rig = crash_during(rig, when, lambda: rig.controller.pickup("11112222"))
+    rig = crash_during(rig, when, lambda: pick(rig, "11112222"))
     return rig, dep.item_id
 
 
@@ -94,7 +95,7 @@ def test_pickup_closed_occupied_is_held_with_task_and_code_used(tmp_path):
     [task] = rig.controller.tasks()
     assert task.kind is TaskKind.PICKUP_INTERRUPTED
     assert "citizen may need help" in task.message
-    assert rig.controller.pickup("11112222").outcome is Outcome.DENIED
+    assert pick(rig, "11112222").outcome is Outcome.DENIED
     assert deposit(rig, 2, close=False).compartment_id == "A02"  # never the suspect one
 
 
@@ -139,7 +140,7 @@ def test_held_item_retrieved_by_staff_resolves_task(tmp_path):
     rig, item = crashed_pickup(tmp_path, when="before")
     rig.controller.start()
     rig.bus.push()
-    result = rig.controller.retrieve("A01", "S009")
+    result = rig.controller.retrieve("A01", Technician("S009"))
     assert result.outcome is Outcome.OPENED
     rig.bus.set_door(1, 0, False, occupied=False)
     assert state(rig, item, "A01") == (ItemState.RETRIEVED, CompartmentState.EMPTY)
@@ -149,7 +150,7 @@ def test_held_item_retrieved_by_staff_resolves_task(tmp_path):
 def test_retrieve_crash_closed_empty_is_retrieved(tmp_path):
     rig = make_rig(tmp_path)
     dep = deposit(rig)
-    rig = crash_during(rig, "after", lambda: rig.controller.retrieve("A01", "S002"))
+    rig = crash_during(rig, "after", lambda: rig.controller.retrieve("A01", Technician("S002")))
     rig.bus.set_door(1, 0, False, occupied=False, push=False)
     [decision] = rig.controller.start()
     assert decision.decision == "retrieved"
@@ -158,7 +159,8 @@ def test_retrieve_crash_closed_empty_is_retrieved(tmp_path):
 
 def test_staff_open_crash_on_empty_compartment_just_closes(tmp_path):
     rig = make_rig(tmp_path)
-    rig = crash_during(rig, "after", lambda: rig.controller.staff_open("A03", "T1", "look"))
+    rig = crash_during(rig, "after",
+                       lambda: rig.controller.staff_open("A03", Technician("T1"), "look"))
     rig.bus.set_door(1, 2, False, push=False)
     [decision] = rig.controller.start()
     assert decision.decision == "closed"

@@ -2,6 +2,7 @@ import threading
 
 from locker import audit
 from locker.models import CompartmentState, Outcome
+from locker.staff_identity import Technician
 from tests.unit.locker_fakes import fake_id, fake_phone, make_rig
 
 
@@ -20,15 +21,16 @@ def test_operations_while_the_bus_thread_polls(tmp_path):
     try:
         codes = {}
         for n in range(8):
-            result = ctl.deposit(f"CASE-{n}", fake_id(n), "测试人", fake_phone(n), "S", "S001")
+            result = ctl.deposit(f"CASE-{n}", fake_id(n), "测试人", fake_phone(n), "S",
+                                 Technician("S001"))
             assert result.outcome is Outcome.OPENED
             spec = rig.settings.spec(result.compartment_id)
             rig.bus.set_door(spec.unit, spec.channel, False, occupied=True, push=False)
             assert ctl.wait_closed(result.intent_id, timeout=10)
-            codes[result.pickup_code] = spec
+            codes[result.pickup_code] = (spec, n)
         assert ctl.status().counts[CompartmentState.OCCUPIED] == 8
-        for code, spec in codes.items():
-            result = ctl.pickup(code)
+        for code, (spec, n) in codes.items():
+            result = ctl.pickup_with_code(code, fake_id(n))
             assert result.outcome is Outcome.OPENED
             rig.bus.set_door(spec.unit, spec.channel, False, occupied=False, push=False)
             assert ctl.wait_closed(result.intent_id, timeout=10)

@@ -14,9 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from locker.errors import CompartmentBusy
 from locker.models import Outcome
+from locker.staff_identity import Technician
 from remote.command_ledger import Answer, CommandLedger
-from remote.command_token import TokenError, open_command_token, sign_command
+from remote.command_token import TokenError, open_command_token, sign_claims, sign_command
 from remote.mqtt_commands import COMMANDS, ROLE_COMMANDS, Command, CommandVerifier, Rejection
+from remote.mqtt_topics import rfc3339
 from terminal.command_exec import CommandRunner
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "mqtt"
@@ -30,10 +32,10 @@ def verifier(**kw) -> CommandVerifier:
 
 
 def token(command="open", args=None, *, req_id="r-1", role="technician", operator="wang.li",
-          kid="k1", key=None, expires=NOW + timedelta(minutes=5), **kw) -> str:
+          kid="k1", key=None, expires=NOW + timedelta(minutes=5), terminal="T1", **kw) -> str:
     args = {"compartment": "A03"} if args is None and command == "open" else (args or {})
     return sign_command(key or KEYS[kid], kid, req_id, command, args, operator, role, expires,
-                        issued_at=NOW, **kw)
+                        issued_at=NOW, terminal=terminal, **kw)
 
 
 def message(tok: str, req_id: str = "r-1") -> bytes:
@@ -118,10 +120,27 @@ def test_times_terminal_and_rights():
     assert isinstance(v.verify("r-1", message(token(expires=NOW - timedelta(seconds=29)))),
                       Command)
     future = sign_command(KEYS["k1"], "k1", "r-1", "snapshot", {}, "op", "viewer",
-                          NOW + timedelta(minutes=5), issued_at=NOW + timedelta(minutes=2))
+                          NOW + timedelta(minutes=5), issued_at=NOW + timedelta(minutes=2),
+                          terminal="T1")
     assert reason(v.verify("r-1", message(future))) == "not_yet_valid"
     assert reason(v.verify("r-1", message(token(), "r-1"), retained=True)) == "retained"
     assert reason(v.verify("r-1", message(token(req_id="r-other")))) == "malformed"
+
+
+def test_a_signed_command_without_a_terminal_claim_is_obeyed_by_no_terminal():
+    claims = {"req_id": "r-1", "command": "open", "args": {"compartment": "A03"},
+              "operator": "wang.li", "role": "technician", "issued_at": rfc3339(NOW),
+              "expires_at": rfc3339(NOW + timedelta(minutes=5))}
+    for terminal in ("T1", "T2"):
+        verdict = CommandVerifier({k: v.public_key() for k, v in KEYS.items()}, terminal,
+                                  clock=lambda: NOW).verify(
+            "r-1", message(sign_claims(KEYS["k1"], "k1", claims)))
+        assert reason(verdict) == "no_terminal"
+        assert verdict.signed
+        assert "names no terminal" in verdict.detail
+    with pytest.raises(ValueError, match="terminal"):
+        sign_command(KEYS["k1"], "k1", "r-1", "snapshot", {}, "op", "viewer",
+                     NOW + timedelta(minutes=5), terminal="")
 
 
 @pytest.mark.parametrize(("command", "args"), [
@@ -216,7 +235,7 @@ def test_runner_executes_once_and_answers_a_repeat_with_the_first_result(tmp_pat
     msg = message(token())
     assert r.handle("r-1", msg) == "done"
     assert r.handle("r-1", msg) == "rejected"
-    assert ctl.opened == [("A03", "wang.li", "remote command r-1")]
+    assert ctl.opened == [("A03", Technician("wang.li"), "remote command r-1")]
     assert link.acks == [("r-1", "accepted", "", None), ("r-1", "done", "opened", None),
                          ("r-1", "rejected", "replayed", {"result": "done",
                                                           "reason": "opened"})]
@@ -262,4 +281,4 @@ def test_runner_state_commands(tmp_path):
     assert published == ["compartments", "health", "compartments"]
     assert r.handle("r-9", message(token("disable", {"compartment": "A01"}, req_id="r-9"),
                                    "r-9")) == "done"
-    assert ctl.opened[-1] == ("A01", False, "wang.li")
+    assert ctl.opened[-1] == ("A01", False, Technician("wang.li"))

@@ -8,6 +8,7 @@ import pytest
 
 from locker.models import ItemState, Outcome
 from locker.outbox import PENDING
+from locker.staff_identity import Technician
 from remote.platform_models import DeliveryMethod, DeliveryReceipt, MessageKind
 from remote.platform_sender import to_message
 from remote.wire import from_json
@@ -62,7 +63,7 @@ def assert_every_item_reported(rig):
 def test_deposit_then_pickup_report_in_order_with_a_delivery_receipt(rig):
     dep = deposit(rig, 1)
     assert kinds(rig) == [("deposit", "CASE-0001")]
-    picked = rig.controller.pickup(dep.pickup_code, fake_id(1))
+    picked = rig.controller.pickup_with_code(dep.pickup_code, fake_id(1))
     assert picked.outcome is Outcome.OPENED
     assert rig.controller.delivery_receipt("CASE-0001") is None  # door still open
     close(rig, picked.compartment_id, occupied=False)
@@ -104,7 +105,7 @@ def test_expiry_and_retrieval_are_reported(rig):
     dep = deposit(rig, 3)
     rig.clock.advance(8 * 86400)
     assert rig.controller.expire_due() != []
-    result = rig.controller.retrieve(dep.compartment_id, "S009")
+    result = rig.controller.retrieve(dep.compartment_id, Technician("S009"))
     assert result.outcome is Outcome.OPENED
     close(rig, dep.compartment_id, occupied=False)
     assert [k for k, _ in kinds(rig)] == ["deposit", "expiry", "retrieval"]

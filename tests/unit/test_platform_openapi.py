@@ -94,7 +94,7 @@ def test_real_records_validate_against_their_schemas():
 def test_the_locker_messages_validate_against_the_message_schema(tmp_path):
     rig = make_rig(tmp_path)
     dep = deposit(rig, 1)
-    picked = rig.controller.pickup(dep.pickup_code)
+    picked = rig.controller.pickup_with_code(dep.pickup_code, fake_id(1))
     spec = rig.settings.spec(picked.compartment_id)
     rig.bus.set_door(spec.unit, spec.channel, False, occupied=False)
     rig.bus.set_door(1, 20, True)  # forced: an alarm

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from locker.models import Outcome
+from locker.staff_identity import Technician
 from locker.staff_roles import (
     ROLE_PERMISSIONS,
     Permission,
@@ -208,6 +209,14 @@ def test_sessions_expire_and_end_on_sign_out_or_deactivation(rig):
         deposit(rig, 1, staff=courier)
 
 
-def test_plain_staff_ids_still_work(rig):
-    assert deposit(rig, 1, staff="S001").outcome is Outcome.OPENED
-    assert rig.controller.staff_open("A02", "S001", "look").outcome is Outcome.OPENED
+def test_an_explicit_technician_acts_and_is_audited_as_one_but_a_bare_string_never(rig):
+    assert deposit(rig, 1, staff=Technician("S001")).outcome is Outcome.OPENED
+    assert rig.controller.staff_open("A02", Technician("S001"), "look").outcome is Outcome.OPENED
+    assert ("technician:S001", "staff_open.intent") in [(a, b) for a, b, _ in rig.actions()]
+    for bare in ("S001", "", None):
+        with pytest.raises(TypeError, match="StaffSession or a Technician"):
+            rig.controller.staff_open("A03", bare, "look")
+    for blank in ("", "   ", "a b", "x" * 65):
+        with pytest.raises(ValueError, match="staff id"):
+            Technician(blank)
+    assert [b for _, b, _ in rig.actions()].count("staff_open.intent") == 1
