@@ -27,7 +27,7 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print one line and exit 2 (argparse prints the whole usage)."""
-        self.exit(EXIT_USAGE, f"kiosk: {message}\n")
+        self.exit(EXIT_USAGE, f"kiosk: {one_line(message)}\n")
 
 
 def _common() -> argparse.ArgumentParser:

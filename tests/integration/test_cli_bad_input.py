@@ -1,0 +1,213 @@
+"""Every bad input to `kiosk` ends in a non-zero exit and one line on stderr, never a traceback.
+
+One test per input that once crashed the real CLI (issue 11, finding 7), each run as a
+subprocess against the in-process simulated bus, a bus on a pty, or no bus at all.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.integration.waiting import wait_for
+from tests.unit.locker_fakes import fake_id
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = "10012345678"
+
+
+def kiosk(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "terminal.cli", *args], input=stdin,
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def assert_one_line(out: subprocess.CompletedProcess, *, status: int = 1,
+                    says: str = "") -> str:
+    """Exit `status`, nothing but one line on stderr (which contains `says`)."""
+    assert "Traceback" not in out.stderr, out.stderr
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("kiosk: ")
+    assert says in lines[0]
+    assert out.returncode == status, out.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def sim_config(tmp_path) -> Path:
+    """The embedded defaults (in-process simulated bus) with the data in tmp_path."""
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[terminal]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    return cfg
+
+
+# -- the locker verbs ---------------------------------------------------------------------------
+def test_readme_deposit_without_phone_is_one_usage_line(sim_config):
+    out = kiosk("locker", "deposit", "--case-no", "SH-1", "--id-number", "-", "--name", "张三",
+                "--size", "M", "--staff", "c1", "--config", str(sim_config),
+                stdin=fake_id(1) + "\n")
+    assert_one_line(out, status=2, says="--phone")
+
+
+def test_readme_deposit_with_phone_opens_a_door(sim_config):
+    out = kiosk("locker", "deposit", "--case-no", "SH-1", "--id-number", "-", "--name", "张三",
+                "--phone", PHONE, "--size", "M", "--staff", "c1", "--config", str(sim_config),
+                stdin=fake_id(1) + "\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("opened: ")
+
+
+@pytest.mark.parametrize("verb", [
+    ("locker", "open", "ZZ99", "--staff", "tech-1"),
+    ("locker", "retrieve", "ZZ99", "--staff", "tech-1"),
+    ("locker", "enable", "ZZ99", "--staff", "tech-1"),
+    ("locker", "deposit", "--case-no", "SH-2", "--id-number", fake_id(2), "--name", "张三",
+     "--phone", PHONE, "--staff", "c1", "--compartment", "ZZ99"),
+])
+def test_unknown_compartment(sim_config, verb):
+    assert_one_line(kiosk(*verb, "--config", str(sim_config)), says="no compartment 'ZZ99'")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "1e12", "soon"])
+def test_wait_close_must_be_finite_seconds(sim_config, value):
+    out = kiosk("locker", "open", "A01", "--staff", "tech-1", "--wait-close", value,
+                "--config", str(sim_config))
+    assert_one_line(out, status=2, says="--wait-close")
+
+
+def test_bad_id_number_is_not_echoed(sim_config):
+    bad = "00000019000101000"  # 17 digits
+    out = kiosk("locker", "deposit", "--case-no", "SH-3", "--id-number", bad, "--name", "张三",
+                "--phone", PHONE, "--staff", "c1", "--config", str(sim_config))
+    line = assert_one_line(out, status=2, says="ID number")
+    assert bad not in line
+    from_stdin = kiosk("locker", "deposit", "--case-no", "SH-3", "--id-number", "-", "--name",
+                       "张三", "--phone", PHONE, "--staff", "c1", "--config", str(sim_config),
+                       stdin=bad + "\n")
+    assert bad not in assert_one_line(from_stdin, says="ID number")
+
+
+def test_compartment_too_small(sim_config):
+    out = kiosk("locker", "deposit", "--case-no", "SH-4", "--id-number", fake_id(4), "--name",
+                "张三", "--phone", PHONE, "--size", "XL", "--compartment", "A01", "--staff", "c1",
+                "--config", str(sim_config))
+    assert_one_line(out, says="too small for XL")
+
+
+def test_opening_a_busy_compartment(pty_bus, tmp_path):
+    sim, link = pty_bus
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[terminal]\ndata_dir = "{tmp_path / "data"}"\n'
+                   f'[bus]\nlink = "{link}"\nbaud = 115200\n', encoding="utf-8")
+    first = kiosk("locker", "open", "A02", "--staff", "tech-1", "--config", str(cfg))
+    assert first.returncode == 0, first.stderr
+    assert wait_for(lambda: sim.board(1).channels[1].door_open)  # open, so the intent is pending
+    again = kiosk("locker", "open", "A02", "--staff", "tech-1", "--config", str(cfg))
+    assert_one_line(again, says="A02 is already being opened")
+
+
+# -- receipt images ------------------------------------------------------------------------------
+@pytest.fixture
+def receipt_config(sim_config) -> Path:
+    assert kiosk("receipt", "keys", "--config", str(sim_config)).returncode == 0
+    return sim_config
+
+
+@pytest.mark.parametrize(("side", "says"), [
+    (20_000, "too many pixels"),  # past Pillow's own limit: DecompressionBombError
+    (9_500, "too many pixels"),  # between 1x and 2x the limit: DecompressionBombWarning
+    (8_000, "more than a photo has"),  # under Pillow's limit, over a camera's
+])
+def test_decompression_bomb_png(receipt_config, tmp_path, side, says):
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (side, side)).save(bomb)  # a few kB on disk
+    assert bomb.stat().st_size < 100_000
+    out = kiosk("receipt", "verify", "--image", str(bomb), "--config", str(receipt_config))
+    assert_one_line(out, says=says)
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (b"\x89PNG\r\n\x1a\n" + b"x" * 100, "cannot read the image"),
+    (b"not an image at all", "not an image"),
+    (None, "not a regular file"),
+])
+def test_unreadable_image(receipt_config, tmp_path, content, says):
+    path = tmp_path / "scan.png"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    out = kiosk("receipt", "verify", "--image", str(path), "--config", str(receipt_config))
+    assert_one_line(out, says=says)
+
+
+def test_receipt_verify_not_a_token(receipt_config):
+    out = kiosk("receipt", "verify", "not-a-token", "--config", str(receipt_config))
+    assert_one_line(out, says="invalid receipt: malformed")
+
+
+# -- config files --------------------------------------------------------------------------------
+def _config_cases(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """name → (the --config argument, what the line says)."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    files = {
+        "binary": (bytes(range(256)) * 8, "not UTF-8"),
+        "not-utf8": ('[terminal]\nid = "'.encode() + b"\xff\xfe" + b'"\n', "not UTF-8"),
+        "deep-arrays": (("a = " + "[" * 5000 + "]" * 5000).encode(), "nested too deeply"),
+        "deep-tables": (("a = " + "{x=" * 5000 + "1" + "}" * 5000).encode(),
+                        "nested too deeply"),
+        "huge-int": (("[bus]\nretries = " + "9" * 5000).encode(), "not valid TOML"),
+        "too-large": (b"# " + b"x" * (2 << 20) + b"\n", "too large"),
+        "data-dir-is-a-file": (f'[terminal]\ndata_dir = "{a_file}"\n'.encode(),
+                               "terminal.data_dir:"),
+        "data-dir-under-a-file": (f'[terminal]\ndata_dir = "{a_file}/sub"\n'.encode(),
+                                  "is a file, not a folder"),
+        "code-lock-nan": (b"[pickup]\ncode_lock_s = nan\n", "pickup.code_lock_s: must be a finite"),
+        "response-timeout-inf": (b"[bus]\nresponse_timeout_s = inf\n",
+                                 "bus.response_timeout_s: must be a finite"),
+        "response-timeout-huge": (b"[bus]\nresponse_timeout_s = 1e6\n",
+                                  "bus.response_timeout_s: at most 10"),
+        "negative-timeout": (b"[platform]\nread_timeout_s = -3\n", "platform.read_timeout_s"),
+        "leeway-negative": (b"[mqtt]\ncommand_leeway_s = -1\n", "mqtt.command_leeway_s"),
+    }
+    cases = {}
+    for name, (content, says) in files.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_bytes(content)
+        cases[name] = (str(path), says)
+    cases["dev-zero"] = ("/dev/zero", "not a regular file")
+    cases["a-folder"] = (str(tmp_path), "Is a directory")
+    return cases
+
+
+CONFIG_CASES = ["binary", "not-utf8", "deep-arrays", "deep-tables", "huge-int", "too-large",
+                "data-dir-is-a-file", "data-dir-under-a-file", "code-lock-nan",
+                "response-timeout-inf", "response-timeout-huge", "negative-timeout",
+                "leeway-negative", "dev-zero", "a-folder"]
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES)
+def test_hostile_config_file_in_process(tmp_path, capsys, case):
+    """The same `main` the console script runs, in-process for speed."""
+    from terminal.cli import main
+
+    path, says = _config_cases(tmp_path)[case]
+    status = main(["locker", "status", "--config", path])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    assert err.startswith("kiosk: ")
+    assert says in err
+
+
+@pytest.mark.parametrize("case", ["dev-zero", "deep-tables", "code-lock-nan",
+                                  "response-timeout-inf", "data-dir-is-a-file"])
+def test_hostile_config_file_subprocess(tmp_path, case):
+    path, says = _config_cases(tmp_path)[case]
+    assert_one_line(kiosk("locker", "status", "--config", path), says=says)
