@@ -163,7 +163,11 @@ def _convert(value: Any, kind: Any, key: str) -> Any:
             raise ConfigError(f"{key}: must be a list")
         return tuple(_convert(v, inner, f"{key}[{i}]") for i, v in enumerate(value))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{key}: must be a finite number, not an integer of "
+                              f"{len(str(abs(value)))} digits") from None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{key}: must be {kind.__name__}, not {value!r}")
     return value

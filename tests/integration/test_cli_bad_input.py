@@ -69,9 +69,9 @@ def sim_config(tmp_path) -> Path:
 
 # -- the locker verbs ---------------------------------------------------------------------------
 def test_readme_deposit_without_phone_is_one_usage_line(sim_config):
-    out = main_in_process("locker", "deposit", "--case-no", "SH-1", "--id-number", "-", "--name", "张三",
-                "--size", "M", "--staff", "c1", "--config", str(sim_config),
-                stdin=fake_id(1) + "\n")
+    out = main_in_process("locker", "deposit", "--case-no", "SH-1", "--id-number", "-",
+                          "--name", "张三", "--size", "M", "--staff", "c1",
+                          "--config", str(sim_config), stdin=fake_id(1) + "\n")
     assert_one_line(out, status=2, says="--phone")
 
 
@@ -95,7 +95,8 @@ def test_unknown_compartment_subprocess(sim_config):
      "--phone", PHONE, "--staff", "c1", "--compartment", "ZZ99"),
 ])
 def test_unknown_compartment(sim_config, verb):
-    assert_one_line(main_in_process(*verb, "--config", str(sim_config)), says="no compartment 'ZZ99'")
+    out = main_in_process(*verb, "--config", str(sim_config))
+    assert_one_line(out, says="no compartment 'ZZ99'")
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "1e12", "soon"])
@@ -108,20 +109,21 @@ def test_wait_close_must_be_finite_seconds(sim_config, value):
 
 def test_bad_id_number_is_not_echoed(sim_config):
     bad = "00000019000101000"  # 17 digits
-    out = main_in_process("locker", "deposit", "--case-no", "SH-3", "--id-number", bad, "--name", "张三",
-                "--phone", PHONE, "--staff", "c1", "--config", str(sim_config))
+    out = main_in_process("locker", "deposit", "--case-no", "SH-3", "--id-number", bad,
+                          "--name", "张三", "--phone", PHONE, "--staff", "c1",
+                          "--config", str(sim_config))
     line = assert_one_line(out, status=2, says="ID number")
     assert bad not in line
-    from_stdin = main_in_process("locker", "deposit", "--case-no", "SH-3", "--id-number", "-", "--name",
-                       "张三", "--phone", PHONE, "--staff", "c1", "--config", str(sim_config),
-                       stdin=bad + "\n")
+    from_stdin = main_in_process("locker", "deposit", "--case-no", "SH-3", "--id-number", "-",
+                                 "--name", "张三", "--phone", PHONE, "--staff", "c1",
+                                 "--config", str(sim_config), stdin=bad + "\n")
     assert bad not in assert_one_line(from_stdin, says="ID number")
 
 
 def test_compartment_too_small(sim_config):
-    out = main_in_process("locker", "deposit", "--case-no", "SH-4", "--id-number", fake_id(4), "--name",
-                "张三", "--phone", PHONE, "--size", "XL", "--compartment", "A01", "--staff", "c1",
-                "--config", str(sim_config))
+    out = main_in_process("locker", "deposit", "--case-no", "SH-4", "--id-number", fake_id(4),
+                          "--name", "张三", "--phone", PHONE, "--size", "XL",
+                          "--compartment", "A01", "--staff", "c1", "--config", str(sim_config))
     assert_one_line(out, says="too small for XL")
 
 
@@ -169,7 +171,8 @@ def test_unreadable_image(receipt_config, tmp_path, content, says):
         path.mkdir()
     else:
         path.write_bytes(content)
-    out = main_in_process("receipt", "verify", "--image", str(path), "--config", str(receipt_config))
+    out = main_in_process("receipt", "verify", "--image", str(path),
+                          "--config", str(receipt_config))
     assert_one_line(out, says=says)
 
 
@@ -185,7 +188,7 @@ def _config_cases(tmp_path: Path) -> dict[str, tuple[str, str]]:
     a_file.write_text("x", encoding="utf-8")
     files = {
         "binary": (bytes(range(256)) * 8, "not UTF-8"),
-        "not-utf8": ('[terminal]\nid = "'.encode() + b"\xff\xfe" + b'"\n', "not UTF-8"),
+        "not-utf8": (b'[terminal]\nid = "' + b"\xff\xfe" + b'"\n', "not UTF-8"),
         "deep-arrays": (("a = " + "[" * 5000 + "]" * 5000).encode(), "nested too deeply"),
         "deep-tables": (("a = " + "{x=" * 5000 + "1" + "}" * 5000).encode(),
                         "nested too deeply"),
