@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
 from locker.identity_hash import normalise_id_number, normalise_phone
 
@@ -80,3 +81,23 @@ def phone(value: str) -> str:
     except ValueError:
         raise argparse.ArgumentTypeError("expected a phone number of 5 to 15 digits") from None
     return value
+
+
+def number(low: float, high: float, *, whole: bool = False,
+           low_open: bool = True) -> Callable[[str], float]:
+    """A parser for a finite number in (low, high] (or [low, high]); `whole`: an int."""
+
+    def parse(text: str) -> float:
+        try:
+            value: float = int(text) if whole else float(text)
+        except ValueError:
+            kind = "a whole number" if whole else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, not {text[:40]!r}") from None
+        above = value > low if low_open else value >= low
+        if not (math.isfinite(value) and above and value <= high):
+            bracket = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(
+                f"expected a number in {bracket}{low:g}, {high:g}], not {text[:40]!r}")
+        return value
+
+    return parse

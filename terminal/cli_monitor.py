@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from terminal.cli import CliError, Parser, emit
+from terminal.cli_args import number
 
 if TYPE_CHECKING:
     from centre.monitor_main import MonitorConfig
@@ -124,7 +125,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
                      help="first day (YYYY-MM-DD, centre time) or an ISO date-time")
     rep.add_argument("--to", dest="date_to", metavar="DATE",
                      help="last day, included (default: now)")
-    rep.add_argument("--days", type=float, help="the last N days (default 7)")
+    rep.add_argument("--days", type=number(0, 3660), help="the last N days (default 7)")
     rep.add_argument("--terminal", help="only this terminal")
     rep.add_argument("--csv", metavar="FILE", help="also write CSV (UTF-8 with BOM, for Excel)")
     rep.set_defaults(handler=_report, raw=True)

@@ -45,10 +45,10 @@ def check_ranges(cfg: Any) -> None:
     """Refuse negative numbers and numbers past their key's maximum (after the per-key checks)."""
     for key, value in numbers(cfg):
         if value < 0:
-            raise ConfigError(f"{key}: must not be negative, not {value}")
+            raise ConfigError(f"{key}: must not be negative, not {_show(value)}")
         top = limit_for(key)
         if value > top:
-            raise ConfigError(f"{key}: at most {top:g}, not {value:g}")
+            raise ConfigError(f"{key}: at most {top:g}, not {_show(value)}")
 
 
 def numbers(section: Any, prefix: str = "") -> Iterator[tuple[str, float]]:
@@ -77,3 +77,10 @@ def _walk(key: str, value: Any) -> Iterator[tuple[str, float]]:
             yield from _walk(f"{key}[{i}]", item)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         yield key, value
+
+
+def _show(value: float) -> str:
+    """A number for a one-line message (an integer of 400 digits is shown by its length)."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return f"{value:g}"

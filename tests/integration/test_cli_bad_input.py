@@ -53,7 +53,7 @@ def assert_one_line(out: subprocess.CompletedProcess, *, status: int = 1,
     assert "Traceback" not in out.stderr, out.stderr
     lines = out.stderr.splitlines()
     assert len(lines) == 1, out.stderr
-    assert lines[0].startswith("kiosk: ")
+    assert lines[0].startswith("kiosk")
     assert says in lines[0]
     assert out.returncode == status, out.stderr
     return lines[0]
@@ -205,6 +205,10 @@ def _config_cases(tmp_path: Path) -> dict[str, tuple[str, str]]:
                                   "bus.response_timeout_s: at most 10"),
         "negative-timeout": (b"[platform]\nread_timeout_s = -3\n", "platform.read_timeout_s"),
         "leeway-negative": (b"[mqtt]\ncommand_leeway_s = -1\n", "mqtt.command_leeway_s"),
+        "huge-int-in-a-float": (("[terminal]\nidle_s = " + "9" * 400).encode(),
+                                "terminal.idle_s: must be a finite number"),
+        "profile-dev-zero": (b'[[bus.boards]]\nunit = 1\nprofile = "/dev/zero"\n',
+                             "bus.boards[0].profile: /dev/zero: not a regular file"),
     }
     cases = {}
     for name, (content, says) in files.items():
@@ -219,7 +223,8 @@ def _config_cases(tmp_path: Path) -> dict[str, tuple[str, str]]:
 CONFIG_CASES = ["binary", "not-utf8", "deep-arrays", "deep-tables", "huge-int", "too-large",
                 "data-dir-is-a-file", "data-dir-under-a-file", "code-lock-nan",
                 "response-timeout-inf", "response-timeout-huge", "negative-timeout",
-                "leeway-negative", "dev-zero", "a-folder"]
+                "leeway-negative", "huge-int-in-a-float", "profile-dev-zero", "dev-zero",
+                "a-folder"]
 
 
 @pytest.mark.parametrize("case", CONFIG_CASES)
@@ -241,3 +246,14 @@ def test_hostile_config_file_in_process(tmp_path, capsys, case):
 def test_hostile_config_file_subprocess(tmp_path, case):
     path, says = _config_cases(tmp_path)[case]
     assert_one_line(kiosk("locker", "status", "--config", path), says=says)
+
+
+@pytest.mark.parametrize("argv", [
+    ["monitor", "report", "--days", "nan"],
+    ["monitor", "report", "--days", "-1"],
+    ["centre", "serve", "--max-body-mb", "inf"],
+    ["centre", "case", "correct", "X", "--missing", "a", "--days", "1e9"],
+    ["sim", "board", "--profile", "/dev/zero"],
+])
+def test_other_verbs_refuse_bad_numbers(argv):
+    assert_one_line(main_in_process(*argv), status=2)

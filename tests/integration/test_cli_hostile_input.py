@@ -247,7 +247,7 @@ unknown_flags = bare_keys.map(lambda k: f"--zz-{k}")
 @st.composite
 def hostile_argv(draw) -> list[str]:
     deposit = ["locker", "deposit", "--case-no", "SH-1", "--name", "张三", "--staff", "c1"]
-    choice = draw(st.integers(min_value=0, max_value=7))
+    choice = draw(st.integers(min_value=0, max_value=8))
     if choice == 0:
         return ["locker", "open", "A01", "--staff", "tech-1", "--wait-close", draw(bad_seconds)]
     if choice == 1:
@@ -264,7 +264,11 @@ def hostile_argv(draw) -> list[str]:
         return ["locker", "open", "A01", "--staff", draw(blank)]
     if choice == 6:
         return [*draw(st.sampled_from(VERBS)), draw(unknown_flags)]
-    return ["receipt", "verify", "--image", str(Path("/nonexistent") / draw(bare_keys))]
+    if choice == 7:
+        return ["receipt", "verify", "--image", str(Path("/nonexistent") / draw(bare_keys))]
+    verb = draw(st.sampled_from([["monitor", "report", "--days"],
+                                 ["centre", "serve", "--max-body-mb"]]))
+    return [*verb, draw(bad_seconds)]
 
 
 @FAST
