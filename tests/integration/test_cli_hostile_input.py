@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,9 @@ from locker.identity_hash import normalise_id_number, normalise_phone
 from terminal.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = settings(max_examples=150, deadline=None,
+# `bench/cli_fuzz.py` raises the count for a longer campaign
+EXAMPLES = int(os.environ.get("KIOSK_FUZZ_EXAMPLES", "150"))
+FAST = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
