@@ -269,3 +269,23 @@ def test_other_verbs_refuse_bad_numbers(argv):
 def test_sim_board_refuses_a_device_as_its_profile():
     assert_one_line(kiosk("sim", "board", "--profile", "/dev/zero"), status=2,
                     says="not a regular file")
+
+
+def test_an_unexpected_error_is_one_line_and_a_logged_traceback(sim_config, tmp_path,
+                                                                monkeypatch):
+    """The last resort: a bug prints one line; the (redacted) traceback goes to the log only."""
+    from terminal import cli_locker
+
+    def broken(_args):
+        raise RuntimeError(f"boom near {fake_id(9)}")
+
+    monkeypatch.setattr(cli_locker, "_expire", broken)
+    out = main_in_process("locker", "expire", "--config", str(sim_config))
+    line = assert_one_line(out, says="internal error: RuntimeError: boom near")
+    assert fake_id(9) not in line
+    log = tmp_path / "data" / "logs" / "cli-errors.log"
+    assert f"(details in {log})" in line
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text
+    assert "in broken" in text
+    assert fake_id(9) not in text
