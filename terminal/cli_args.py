@@ -101,3 +101,11 @@ def number(low: float, high: float, *, whole: bool = False,
         return value
 
     return parse
+
+
+def host_port(value: str) -> str:
+    """`HOST:PORT` (a bare `HOST`: the default port; `:PORT`: loopback), port 0 to 65535."""
+    host, sep, port = value.rpartition(":") if ":" in value else (value, "", "")
+    if (not sep and not host.strip()) or (sep and not (port.isdigit() and int(port) <= 65535)):
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, not {value[:60]!r}")
+    return value

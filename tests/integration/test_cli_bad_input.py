@@ -261,9 +261,16 @@ def test_hostile_config_file_subprocess(tmp_path, case):
     ["monitor", "report", "--days", "-1"],
     ["centre", "serve", "--max-body-mb", "inf"],
     ["centre", "case", "correct", "X", "--missing", "a", "--days", "1e9"],
+    ["monitor", "--broker", "x:y"],  # once an internal error (int('y'))
+    ["centre", "serve", "--listen", "x:99999"],
 ])
 def test_other_verbs_refuse_bad_numbers(argv):
     assert_one_line(main_in_process(*argv), status=2)
+
+
+@pytest.mark.parametrize("verb", [["monitor", "report"], ["monitor", "user", "list"]])
+def test_monitor_verbs_refuse_a_device_as_config(verb):
+    assert_one_line(kiosk(*verb, "--config", "/dev/zero"), says="not a regular file")
 
 
 def test_sim_board_refuses_a_device_as_its_profile():
