@@ -33,6 +33,8 @@ class Table(Enum):
     HOLDING_REGISTER = "holding_register"
 
 
+MAX_PROFILE_BYTES = 1 << 20  # a profile is a few hundred bytes
+
 BIT_TABLES = frozenset({Table.COIL, Table.DISCRETE_INPUT})
 
 
@@ -145,7 +147,7 @@ def load_profile(name_or_path: str) -> BoardProfile:
     path = Path(name_or_path)
     try:
         if path.suffix == ".toml" or path.exists():
-            text = path.read_text(encoding="utf-8")
+            text = _read_profile_file(path)
         else:
             res = resources.files("hardware") / "profiles" / f"{name_or_path}.toml"
             if not res.is_file():
@@ -154,8 +156,22 @@ def load_profile(name_or_path: str) -> BoardProfile:
         return parse_profile(tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:
         raise ProfileError(f"{name_or_path}: not valid TOML: {err}") from err
+    except UnicodeDecodeError:
+        raise ProfileError(f"{name_or_path}: not UTF-8 text") from None
+    except RecursionError:
+        raise ProfileError(f"{name_or_path}: not valid TOML: nested too deeply") from None
     except OSError as err:
         raise ProfileError(f"{name_or_path}: cannot read: {err}") from err
+
+
+def _read_profile_file(path: Path) -> str:
+    """A profile file's text: a regular file of a sane size (never /dev/zero or a pipe)."""
+    if path.exists() and not path.is_file():
+        raise ProfileError(f"{path}: not a regular file")
+    if path.exists() and path.stat().st_size > MAX_PROFILE_BYTES:
+        raise ProfileError(f"{path}: too large for a board profile (at most "
+                           f"{MAX_PROFILE_BYTES} bytes)")
+    return path.read_text(encoding="utf-8")
 
 
 def bundled() -> list[str]:

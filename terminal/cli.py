@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from locker.errors import LockerIntegrityError
+from terminal.cli_errors import expected_line, internal_error_line, one_line
 from terminal.config import ConfigError, load_config
 from terminal.log_setup import configure_logging
 
@@ -27,7 +28,7 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print one line and exit 2 (argparse prints the whole usage)."""
-        self.exit(EXIT_USAGE, f"kiosk: {message}\n")
+        self.exit(EXIT_USAGE, f"kiosk: {one_line(message)}\n")
 
 
 def _common() -> argparse.ArgumentParser:
@@ -116,10 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args)  # checks the config first for the verbs that log to files
         result = args.handler(args)
     except (CliError, ConfigError, LockerIntegrityError) as err:
-        print(f"kiosk: {err}", file=sys.stderr)
+        print(f"kiosk: {one_line(str(err))}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
+    except Exception as err:  # the last resort: one line, the traceback only in the log
+        line = expected_line(err) or internal_error_line(err, getattr(args, "config", None))
+        print(f"kiosk: {line}", file=sys.stderr)
+        return EXIT_FAIL
     if getattr(args, "raw", False):
         return int(result or 0)
     if isinstance(result, int):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from terminal import cli_args as arg
 from terminal.cli import CliError, emit
 from terminal.config import load_config
 
@@ -72,5 +73,5 @@ def add_verbs(locker: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.set_defaults(handler=_backup)
     p = locker.add_parser("restore", parents=[common],
                           help="restore the locker database from a backup file")
-    p.add_argument("path", help="the backup file (e.g. <data_dir>/backup/locker.db)")
+    p.add_argument("path", type=arg.text, help="the backup file (e.g. <data_dir>/backup/locker.db)")
     p.set_defaults(handler=_restore)

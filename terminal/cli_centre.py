@@ -21,6 +21,7 @@ from typing import Any
 
 from centre import followup_cli
 from terminal.cli import CliError, Parser, emit
+from terminal.cli_args import host_port, number
 
 DEFAULT_DB = "sqlite:///var/centre/platform.db"
 DEFAULT_KEYS = "var/centre/keys"
@@ -182,9 +183,9 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     centre = verbs.add_parser("centre", help="the platform reference server").add_subparsers(
         dest="what", required=True, parser_class=Parser)
     p = centre.add_parser("serve", parents=[common, where], help="serve the platform API")
-    p.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT")
+    p.add_argument("--listen", default="127.0.0.1:8080", type=host_port, help="HOST:PORT")
     p.add_argument("--tokens-file", help="JSON terminal id → token (else KIOSK_CENTRE_TOKENS)")
-    p.add_argument("--max-body-mb", type=float, default=8.0,
+    p.add_argument("--max-body-mb", type=number(0, 1024), default=8.0,
                    help="largest request body taken, MiB (a declaration with its pages)")
     p.add_argument("--notices", choices=("log", "sms"),
                    help="notice adapter (else KIOSK_CENTRE_NOTICES; default log)")
@@ -200,7 +201,8 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
         p.add_argument("--note", default="")
         if step in ("correct", "tolerate"):
             p.add_argument("--missing", action="append", required=True, help="one material")
-            p.add_argument("--days", type=int, default=5 if step == "correct" else 10,
+            p.add_argument("--days", type=number(0, 366, whole=True),
+                           default=5 if step == "correct" else 10,
                            help="working days to complete them")
         if step == "refuse":
             p.add_argument("--reason", required=True)

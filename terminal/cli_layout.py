@@ -15,6 +15,7 @@ from typing import Any
 
 from locker.layout import LayoutChange, LayoutDiff
 from locker.staff_identity import Technician
+from terminal import cli_args as arg
 from terminal.cli import Parser, emit
 from terminal.control_verbs import VerbCall, control_verb
 
@@ -93,5 +94,6 @@ def add_verbs(locker: argparse._SubParsersAction, common: argparse.ArgumentParse
     p.set_defaults(handler=_diff)
     p = verbs.add_parser("apply", parents=[common],
                          help="apply the changes that are safe (staff, audited)")
-    p.add_argument("--staff", required=True)
+    p.add_argument("--staff", required=True, type=arg.text,
+                   help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_apply)

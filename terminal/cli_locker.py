@@ -17,8 +17,10 @@ from typing import Any
 from locker.models import DOOR_SEEN_OPEN, Size
 from locker.reports import OpenResult
 from locker.staff_identity import Technician
+from terminal import cli_args as arg
 from terminal import cli_backup, cli_layout
 from terminal.cli import CliError, Parser, emit
+from terminal.cli_args import checked_id_number
 from terminal.config import load_config
 from terminal.control_verbs import VerbCall, control_verb
 from terminal.verb_runner import run_verb
@@ -40,8 +42,8 @@ def _plain(obj: Any) -> Any:
 def _id_number(value: str | None) -> str | None:
     """`-` reads the ID number from standard input, keeping it out of the process list."""
     if value == "-":
-        return sys.stdin.readline().strip()
-    return value
+        value = sys.stdin.readline().strip()
+    return checked_id_number(value, CliError) if value else value
 
 
 def _technician(args: argparse.Namespace) -> Technician:
@@ -214,39 +216,46 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     locker = verbs.add_parser("locker", help="drive the locker").add_subparsers(
         dest="what", required=True, parser_class=Parser)
     wait = argparse.ArgumentParser(add_help=False)
-    wait.add_argument("--wait-close", type=float, default=0.0, metavar="SECONDS",
+    wait.add_argument("--wait-close", type=arg.seconds, default=0.0, metavar="SECONDS",
                       help="after the door opens, wait this long for it to close")
 
     p = locker.add_parser("status", parents=[common], help="compartments, alarms, tasks")
     p.set_defaults(handler=_status)
     p = locker.add_parser("open", parents=[common, wait], help="open one compartment (staff)")
-    p.add_argument("compartment")
-    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
-    p.add_argument("--reason", default="maintenance")
+    p.add_argument("compartment", type=arg.compartment)
+    p.add_argument("--staff", required=True, type=arg.text,
+                   help="your staff id (audited as technician:ID)")
+    p.add_argument("--reason", default="maintenance", type=arg.text)
     p.set_defaults(handler=_open)
     p = locker.add_parser("deposit", parents=[common, wait], help="put a result in (staff)")
-    p.add_argument("--case-no", required=True)
-    p.add_argument("--id-number", help="the applicant's ID number, or - for standard input")
-    p.add_argument("--name", required=True, help="the applicant's name (stored masked)")
-    p.add_argument("--phone", default="", help="for notices (stored hashed and masked)")
-    p.add_argument("--size", default="M", help="S, M, L or XL")
-    p.add_argument("--compartment", help="choose the compartment by hand")
-    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
+    p.add_argument("--case-no", required=True, type=arg.text)
+    p.add_argument("--id-number", type=arg.id_number,
+                   help="the applicant's ID number, or - for standard input")
+    p.add_argument("--name", required=True, type=arg.text,
+                   help="the applicant's name (stored masked)")
+    p.add_argument("--phone", required=True, type=arg.phone,
+                   help="for notices (stored hashed and masked)")
+    p.add_argument("--size", default="M", type=arg.size, help="S, M, L or XL")
+    p.add_argument("--compartment", type=arg.compartment, help="choose the compartment by hand")
+    p.add_argument("--staff", required=True, type=arg.text,
+                   help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_deposit)
     p = locker.add_parser("pickup", parents=[common, wait],
                           help="collect with a pickup code and the collector's ID number")
-    p.add_argument("code")
-    p.add_argument("--id-number", help="the collector's ID number (required), or - for "
-                   "standard input")
+    p.add_argument("code", type=arg.text)
+    p.add_argument("--id-number", type=arg.id_number,
+                   help="the collector's ID number (required), or - for standard input")
     p.set_defaults(handler=_pickup)
     p = locker.add_parser("retrieve", parents=[common, wait], help="take back an item (staff)")
-    p.add_argument("compartment")
-    p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
+    p.add_argument("compartment", type=arg.compartment)
+    p.add_argument("--staff", required=True, type=arg.text,
+                   help="your staff id (audited as technician:ID)")
     p.set_defaults(handler=_retrieve)
     for name, flag in (("enable", True), ("disable", False)):
         p = locker.add_parser(name, parents=[common], help=f"{name} a compartment (staff)")
-        p.add_argument("compartment")
-        p.add_argument("--staff", required=True, help="your staff id (audited as technician:ID)")
+        p.add_argument("compartment", type=arg.compartment)
+        p.add_argument("--staff", required=True, type=arg.text,
+                       help="your staff id (audited as technician:ID)")
         p.set_defaults(handler=lambda a, f=flag: _enable(a, f))
     p = locker.add_parser("expire", parents=[common], help="flag expired items, record reminders")
     p.set_defaults(handler=_expire)

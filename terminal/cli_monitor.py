@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from terminal.cli import CliError, Parser, emit
+from terminal.cli_args import host_port, number
 
 if TYPE_CHECKING:
     from centre.monitor_main import MonitorConfig
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
 
 def _config(args: argparse.Namespace) -> MonitorConfig:
     from centre.monitor_main import load_monitor_config
+    from terminal.config_file import read_toml
 
+    if args.config:
+        read_toml(args.config)  # bounded and strict first: never /dev/zero, bad UTF-8, ...
     try:
         return load_monitor_config(args.config, centre=args.centre, broker=args.broker,
                                    listen=args.listen, data_dir=args.data_dir)
@@ -103,8 +107,9 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
     """Register `monitor` and its `user` sub-verbs."""
     opts = argparse.ArgumentParser(add_help=False)
     opts.add_argument("--centre", help="centre id (topic level)")
-    opts.add_argument("--broker", metavar="HOST:PORT", help="MQTT broker")
-    opts.add_argument("--listen", metavar="HOST:PORT", help="dashboard address")
+    opts.add_argument("--broker", metavar="HOST:PORT", type=host_port, help="MQTT broker")
+    opts.add_argument("--listen", metavar="HOST:PORT", type=host_port,
+                      help="dashboard address")
     opts.add_argument("--data-dir", dest="data_dir", help="store and signing key directory")
     monitor = verbs.add_parser("monitor", parents=[common, opts],
                                help="the centre's fleet monitor and dashboard")
@@ -124,7 +129,7 @@ def add_verbs(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser
                      help="first day (YYYY-MM-DD, centre time) or an ISO date-time")
     rep.add_argument("--to", dest="date_to", metavar="DATE",
                      help="last day, included (default: now)")
-    rep.add_argument("--days", type=float, help="the last N days (default 7)")
+    rep.add_argument("--days", type=number(0, 3660), help="the last N days (default 7)")
     rep.add_argument("--terminal", help="only this terminal")
     rep.add_argument("--csv", metavar="FILE", help="also write CSV (UTF-8 with BOM, for Excel)")
     rep.set_defaults(handler=_report, raw=True)

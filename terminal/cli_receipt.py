@@ -90,15 +90,13 @@ def _claims(receipt: Any) -> dict[str, Any]:
 
 
 def _token_from_image(path: str) -> bytes:
-    from PIL import Image, UnidentifiedImageError
-
     from hardware.drivers.camera_scanner import decode_frame
+    from terminal.image_input import ImageRefused, open_gray
 
     try:
-        with Image.open(path) as image:
-            codes = decode_frame(image.convert("L"))
-    except (OSError, UnidentifiedImageError) as err:
-        raise CliError(f"{path}: cannot read the image ({err.__class__.__name__})") from err
+        codes = decode_frame(open_gray(path))
+    except ImageRefused as err:
+        raise CliError(str(err)) from None
     if not codes:
         raise CliError(f"{path}: no QR code found in the image")
     return codes[0]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from terminal.config_checks import validate
+from terminal.config_file import read_toml
 from terminal.config_sections import (
     BoardSection,
     BusSection,
@@ -174,7 +174,11 @@ def _convert(value: Any, kind: Any, key: str) -> Any:
             raise ConfigError(f"{key}: must be a list")
         return tuple(_convert(v, inner, f"{key}[{i}]") for i, v in enumerate(value))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{key}: must be a finite number, not an integer of "
+                              f"{len(str(abs(value)))} digits") from None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{key}: must be {kind.__name__}, not {value!r}")
     return value
@@ -196,13 +200,7 @@ def load_config(path: str | Path | None = None) -> Config:
     if path is None:
         cfg = Config()
     else:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as err:
-            raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path}: not valid TOML: {err}") from err
-        cfg = _build(Config, data, "")
+        cfg = _build(Config, read_toml(path), "")
         cfg = replace(cfg, source=str(path))
     validate(cfg)
     return cfg

@@ -17,6 +17,8 @@ from terminal.config_checks_links import (
     validate_mqtt,
     validate_platform,
 )
+from terminal.config_numbers import check_finite, check_ranges
+from terminal.config_paths import check_folders
 from terminal.config_sections import (
     BusSection,
     ConfigError,
@@ -35,6 +37,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 def validate(cfg: Config) -> None:
     """Refuse a bad configuration with the key and the reason (nothing is half-applied)."""
+    check_finite(cfg)
     _validate_terminal(cfg.terminal)
     channels = _validate_bus(cfg.bus)
     _validate_locker(cfg.locker, channels)
@@ -46,6 +49,8 @@ def validate(cfg: Config) -> None:
     _validate_devices(cfg.devices)
     _validate_log(cfg.log)
     validate_monitor(cfg.monitor)
+    check_ranges(cfg)
+    check_folders(cfg)
 
 
 def _validate_terminal(t: TerminalSection) -> None:

@@ -139,7 +139,7 @@ def test_audit_verify_finds_an_edit(sim_locker):
 def test_bad_input_is_one_clear_line(sim_locker, tmp_path):
     _sim, cfg = sim_locker
     out = kiosk(cfg, "locker", "deposit", "--case-no", "X", "--name", "n", "--staff", "s",
-                "--id-number", "-", stdin="\n")
+                "--phone", "10012345678", "--id-number", "-", stdin="\n")
     assert out.returncode == 1
     assert out.stderr.strip().count("\n") == 0
     assert "--id-number is required" in out.stderr
