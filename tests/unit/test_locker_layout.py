@@ -68,7 +68,7 @@ def test_first_start_applies_the_layout_later_rewires_only_propose(tmp_path):
     assert wiring(rig)["A01"] == (1, 5, "S")
     assert wiring(rig)["A03"] == (1, 2, "L")
     applied = actions(rig, "layout.applied")[-1]
-    assert applied["actor"] == "staff:tech-1"
+    assert applied["actor"] == "technician:tech-1"
     assert applied["applied"] == ["A01 rewired 1/0 S -> 1/5 S", "A03 resized 1/2 M -> 1/2 L"]
 
 
