@@ -14,8 +14,10 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
+from locker.models import Size
 from tests.integration.locker_model.machine import LockerMachine, Stats
 
 EXAMPLES = int(os.environ.get("LOCKER_MODEL_EXAMPLES", "200"))
@@ -28,8 +30,8 @@ def test_locker_model_holds_every_invariant():
     try:
         LockerMachine.TestCase.settings = settings(
             max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
-            suppress_health_check=list(HealthCheck), derandomize="LOCKER_MODEL_SEED" not in os.environ,
-            print_blob=True)
+            suppress_health_check=list(HealthCheck),
+            derandomize="LOCKER_MODEL_SEED" not in os.environ, print_blob=True)
         LockerMachine.TestCase().runTest()
     except AssertionError as err:
         failure = str(err)
@@ -42,3 +44,21 @@ def test_locker_model_holds_every_invariant():
                 "rules": dict(Stats.rules), "seconds": time.monotonic() - started,
                 "violations": 0 if failure is None else 1, "counterexample": failure,
             }), encoding="utf-8")
+
+
+def test_the_model_catches_a_door_opened_for_the_wrong_person(monkeypatch):
+    # Negative control: a locker that accepts any ID card must fail the machine at once, else
+    # a checker that can no longer fail would go unnoticed.
+    from locker import verified_pickup
+    from locker.identity import Collector
+
+    monkeypatch.setattr(verified_pickup, "collector_of", lambda *_: Collector.APPLICANT)
+    machine = LockerMachine()
+    try:
+        machine.deposit(Size.S, proxy=False, leave_open=False)
+        machine.no_item_lost_or_moved()
+        machine.pickup_wrong_card(pick=0, stranger=3)
+        with pytest.raises(AssertionError, match="unexplained unlock pulse"):
+            machine.every_pulse_is_explained()
+    finally:
+        machine.teardown()

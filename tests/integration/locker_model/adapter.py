@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from locker.controller import LockerController
 from locker.errors import LockerError
 from locker.models import Alarm, AlarmType, Size
 from locker.reports import CompartmentStatus, OpenResult
@@ -73,7 +74,7 @@ class LockerAdapter:
         self.runtime = None
         if rt is None:
             return
-        rt._closed = True  # noqa: SLF001 - never closed cleanly, like a killed process
+        rt._closed = True
         if rt.sender is not None:
             rt.sender.close()
         rt.bus.close()
@@ -105,17 +106,26 @@ class LockerAdapter:
         except LockerError:
             return None
 
-    def pickup(self, code: str, card: str | None) -> OpenResult:
+    def pickup(self, code: str, card: str | None) -> OpenResult | None:
         """A citizen collects with a pickup code and the ID card on the reader."""
-        return self._c.pickup_with_code(code, card)
+        try:
+            return self._c.pickup_with_code(code, card)
+        except LockerError:
+            return None
 
-    def pickup_code_only(self, code: str) -> OpenResult:
+    def pickup_code_only(self, code: str) -> OpenResult | None:
         """Someone holding only a code (no card): must open nothing once identity is always on."""
-        return self._c.pickup(code)
+        try:
+            return self._c.pickup(code)
+        except LockerError:
+            return None
 
-    def staff_open(self, compartment_id: str) -> OpenResult:
-        """A staff member opens a compartment to inspect it."""
-        return self._c.staff_open(compartment_id, self._staff(), "model test inspection")
+    def staff_open(self, compartment_id: str) -> OpenResult | None:
+        """A staff member opens a compartment to inspect it; None if refused (busy)."""
+        try:
+            return self._c.staff_open(compartment_id, self._staff(), "model test inspection")
+        except LockerError:
+            return None
 
     def wait_closed(self, intent_id: int, timeout: float) -> bool:
         """Whether the opening completed (door seen closed) within `timeout`."""
@@ -158,6 +168,7 @@ class LockerAdapter:
         return True
 
     @property
-    def _c(self):  # noqa: ANN202 - the controller of the running runtime
+    def _c(self) -> LockerController:
+        """The controller of the running runtime."""
         assert self.runtime is not None, "the locker is not running"
         return self.runtime.controller

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -76,6 +77,7 @@ def _short_answers(board: SimBoard, on: bool) -> None:
 FAULTS: dict[str, Callable[[SimBoard, bool], None]] = {
     "offline": _offline, "garbage": _garbage, "lost": _lost, "short": _short_answers}
 FAULT_KINDS = ("offline", "garbage", "lost")  # + "short" once the simulator has it
+WRONG_PICKUPS = ("card", "code", "replay", "code_only")
 
 
 class Stats:
@@ -83,7 +85,7 @@ class Stats:
 
     sequences = 0
     steps = 0
-    rules: Counter[str] = Counter()
+    rules: ClassVar[Counter[str]] = Counter()
 
 
 class LockerMachine(RuleBasedStateMachine):
@@ -177,7 +179,7 @@ class LockerMachine(RuleBasedStateMachine):
         elif key in fresh:  # the door opened but the screen said no: the courier shuts it
             leave_open = False
         if leave_open:
-            self.world.busy[key] = "deposit"
+            self.world.busy[key] = result.intent_id
         else:
             self.world.sim.board(key[0]).close(key[1])
             self._wait_closed(result.intent_id, key)
@@ -204,7 +206,7 @@ class LockerMachine(RuleBasedStateMachine):
             w.sim.board(item.key[0]).take(item.key[1])
             item.inside = False
         if leave_open:
-            w.busy[item.key] = "pickup"
+            w.busy[item.key] = getattr(result, "intent_id", None)
         else:
             w.sim.board(item.key[0]).close(item.key[1])
             w.busy.pop(item.key, None)
@@ -222,8 +224,6 @@ class LockerMachine(RuleBasedStateMachine):
                      lambda: self.locker.pickup(item.code, card), rightful=True,
                      leave_open=leave_open)
 
-    @precondition(lambda self: bool(self.world.items))
-    @rule(pick=st.integers(0, 63), stranger=st.integers(1, 3))
     def pickup_wrong_card(self, pick: int, stranger: int) -> None:
         """The right code with someone else's ID card (another applicant's or a stranger's)."""
         self._step("pickup_wrong_card")
@@ -234,7 +234,6 @@ class LockerMachine(RuleBasedStateMachine):
         self._pickup(f"pickup of {item.case_no} with a wrong card", item,
                      lambda: self.locker.pickup(item.code, card), rightful=False)
 
-    @rule(digits=st.integers(0, 10 ** CODE_DIGITS - 1))
     def pickup_wrong_code(self, digits: int) -> None:
         """A code nobody was given, with a real applicant's card if there is one."""
         self._step("pickup_wrong_code")
@@ -246,8 +245,6 @@ class LockerMachine(RuleBasedStateMachine):
         self.locker.pickup(code, card)
         self.world.explain(f"pickup with the unknown code {code}", None, 0)
 
-    @precondition(lambda self: any(i.code_spent for i in self.world.items.values()))
-    @rule(pick=st.integers(0, 63))
     def pickup_replay(self, pick: int) -> None:
         """A code that already opened its door, by its rightful owner: opens nothing."""
         self._step("pickup_replay")
@@ -256,8 +253,6 @@ class LockerMachine(RuleBasedStateMachine):
         self._pickup(f"replayed code of {item.case_no}", item,
                      lambda: self.locker.pickup(item.code, item.applicant), rightful=True)
 
-    @precondition(lambda self: FLAGS["code_only"] and bool(self.world.items))
-    @rule(pick=st.integers(0, 63))
     def pickup_code_only(self, pick: int) -> None:
         """Someone holding only the code (a photo of the SMS), no card: opens nothing."""
         self._step("pickup_code_only")
@@ -265,6 +260,20 @@ class LockerMachine(RuleBasedStateMachine):
         item = items[pick % len(items)]
         self._pickup(f"pickup of {item.case_no} with the code only, no ID card", item,
                      lambda: self.locker.pickup_code_only(item.code), rightful=False)
+
+    @precondition(lambda self: bool(self.world.items))
+    @rule(kind=st.sampled_from(WRONG_PICKUPS), pick=st.integers(0, 63),
+          digits=st.integers(0, 10 ** CODE_DIGITS - 1))
+    def pickup_wrong(self, kind: str, pick: int, digits: int) -> None:
+        """Someone who must not get a door: a wrong card, a wrong code, a used code, no card."""
+        if kind == "card":
+            self.pickup_wrong_card(pick, 1 + digits % 3)
+        elif kind == "code":
+            self.pickup_wrong_code(digits)
+        elif kind == "replay" and any(i.code_spent for i in self.world.items.values()):
+            self.pickup_replay(pick)
+        elif kind == "code_only" and FLAGS["code_only"]:
+            self.pickup_code_only(pick)
 
     # -- staff ------------------------------------------------------------------------------
 
@@ -280,28 +289,34 @@ class LockerMachine(RuleBasedStateMachine):
         result = self.locker.staff_open(comp)
         self.world.explain(f"staff open of {comp}", key, MAX_PULSES)
         self._check_opened(f"staff open of {comp}", result, key)
-        if not self.world.door_open(key):
+        if result is None or not self.world.door_open(key):
             return
         if leave_open:
-            self.world.busy[key] = "staff_open"
+            self.world.busy[key] = result.intent_id
         else:
             self.world.sim.board(key[0]).close(key[1])
             self._wait_closed(result.intent_id, key)
 
     # -- doors ------------------------------------------------------------------------------
 
-    @precondition(lambda self: bool(self.world.busy or self.world.forced))
-    @rule(pick=st.integers(0, 63))
+    @rule(action=st.sampled_from(["force", "close"]), pick=st.integers(0, 63))
+    def door(self, action: str, pick: int) -> None:
+        """A door is forced open (a break-in), or someone shuts a door left open."""
+        if action == "force":
+            self.force_door(pick)
+        elif self.world.busy or self.world.forced:
+            self.close_door(pick)
+
     def close_door(self, pick: int) -> None:
         """Someone shuts a door that was left open (after an operation, or after a break-in)."""
         self._step("close_door")
         keys = sorted(set(self.world.busy) | self.world.forced)
         key = keys[pick % len(keys)]
         self.world.sim.board(key[0]).close(key[1])
-        self.world.busy.pop(key, None)
+        intent_id = self.world.busy.pop(key, None)
         self.world.forced.discard(key)
-
-    @rule(pick=st.integers(0, 63))
+        if self.locker.runtime is not None:
+            self._wait_closed(intent_id, key)
     def force_door(self, pick: int) -> None:
         """A door opens with no command behind it (a break-in): door_forced must be raised."""
         self._step("force_door")
@@ -315,14 +330,20 @@ class LockerMachine(RuleBasedStateMachine):
 
     # -- the bus ----------------------------------------------------------------------------
 
-    @rule(unit=st.sampled_from(UNITS), kind=st.sampled_from(FAULT_KINDS), on=st.booleans())
+    @rule(unit=st.sampled_from(UNITS), kind=st.sampled_from((*FAULT_KINDS, "heal")),
+          on=st.booleans())
+    def bus(self, unit: int, kind: str, on: bool) -> None:
+        """A board goes silent, answers garbage, loses requests; or every fault heals."""
+        if kind == "heal":
+            self.heal_bus()
+        else:
+            self.board_fault(unit, kind, on)
+
     def board_fault(self, unit: int, kind: str, on: bool) -> None:
         """A board goes silent, answers garbage, loses requests (or recovers)."""
         self._step(f"fault_{kind}_{'on' if on else 'off'}")
         with self.world.sim.lock:
             FAULTS[kind](self.world.sim.board(unit), on)
-
-    @rule()
     def heal_bus(self) -> None:
         """Every fault cleared (so sequences also see the locker recover)."""
         self._step("heal_bus")
@@ -349,23 +370,28 @@ class LockerMachine(RuleBasedStateMachine):
         return FLAGS["restart_alarms"] or not self.world.forced
 
     @precondition(_may_restart)
-    @rule()
+    @rule(kind=st.sampled_from(("restart", "kill", *(f"layout:{v}" for v in LAYOUT_VARIANTS))))
+    def life(self, kind: str) -> None:
+        """The locker restarts (orderly or after a kill), perhaps with an edited layout."""
+        if kind == "restart":
+            self.restart()
+        elif kind == "kill":
+            self.kill()
+        elif FLAGS["layout"]:
+            self.change_layout(kind.removeprefix("layout:"))
+
     def restart(self) -> None:
         """An orderly stop and start on the same data dir (reconciliation runs)."""
         self._step("restart")
         self.locker.close()
         self._reopen("restart", self.layout)
 
-    @precondition(_may_restart)
-    @rule()
     def kill(self) -> None:
         """The process dies (no orderly close), then starts again on the same data dir."""
         self._step("kill")
         self.locker.kill()
         self._reopen("restart after a kill", self.layout)
 
-    @precondition(lambda self: FLAGS["layout"] and self._may_restart())
-    @rule(variant=st.sampled_from(LAYOUT_VARIANTS))
     def change_layout(self, variant: str) -> None:
         """A technician edits the layout and restarts: a proposal, never a rewired item."""
         self._step("change_layout")
@@ -410,11 +436,12 @@ class LockerMachine(RuleBasedStateMachine):
             if len(ids) > 1:
                 w.violate(f"compartments {ids} are wired to one channel {key}")
         by_case = {row.case_no: row for row in rows if row.case_no is not None}
+        for key in w.unlock_counts():
+            inside = [i.case_no for i in w.items.values() if i.inside and i.key == key]
+            if len(inside) != w.items_at(key):
+                w.violate(f"board {key[0]} channel {key[1]} holds {w.items_at(key)} item(s), "
+                          f"the model {inside}")
         for item in w.items.values():
-            physically = w.items_at(item.key) > 0
-            if item.inside != physically:
-                w.violate(f"{item.case_no}: model says inside={item.inside}, the sensor "
-                          f"{physically}")
             row = by_case.get(item.case_no)
             if item.inside and row is None:
                 w.violate(f"{item.case_no} is inside {item.compartment_id} but the database "

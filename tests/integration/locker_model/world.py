@@ -67,7 +67,7 @@ class World:
     wiring: dict[str, Wire] = field(default_factory=dict)  # what each compartment must open
     items: dict[str, Item] = field(default_factory=dict)  # by case number
     used: set[str] = field(default_factory=set)  # compartments that have held an item
-    busy: dict[Key, str] = field(default_factory=dict)  # doors an operation left open: why
+    busy: dict[Key, int | None] = field(default_factory=dict)  # doors left open: intent id
     forced: set[Key] = field(default_factory=set)  # doors opened with no operation
     pulses: dict[Key, int] = field(default_factory=dict)  # unlock counts last accounted for
     violations: list[str] = field(default_factory=list)
