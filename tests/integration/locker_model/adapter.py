@@ -65,19 +65,22 @@ class LockerAdapter:
             self.runtime = None
 
     def kill(self) -> None:
-        """Drop the runtime as a crash would: no controller close, no store close.
+        """Drop the runtime as a crash would: no controller close, no orderly store close.
 
-        In-process approximation of SIGKILL: the bus worker and the sender thread are stopped
-        (a dead process owns no port), everything else is abandoned as it is.
+        In-process approximation of SIGKILL (bench/crash_kill.py does real ones): what the OS
+        takes from a dead process goes (the port: bus worker stopped; the database connection:
+        closed without the WAL checkpoint of an orderly close), nothing else is closed or
+        told. When the data dir gets an owner lock (issue 11), release it here as the OS would.
         """
         rt = self.runtime
         self.runtime = None
         if rt is None:
             return
-        rt._closed = True
+        rt._closed = True  # never closed cleanly, like a killed process
         if rt.sender is not None:
-            rt.sender.close()
+            rt.sender.close()  # a thread of the dead process
         rt.bus.close()
+        rt.store._conn.close()  # no checkpoint: the WAL stays for the next start to recover
 
     def _config(self, layout: tuple[Wire, ...]) -> str:
         lines = [f'[terminal]\ndata_dir = "{self.data_dir}"\n',
