@@ -38,7 +38,7 @@ class LockerAdapter:
     """Opens, closes and kills the locker runtime on one data dir, and runs its operations."""
 
     def __init__(self, data_dir: Path, link: str, units: tuple[int, ...],
-                 door_left_open_s: float = 0.5) -> None:
+                 door_left_open_s: float = 5.0) -> None:
         self.data_dir = data_dir
         self.link = link
         self.units = units
