@@ -26,6 +26,16 @@ EXAMPLES = int(os.environ.get("LOCKER_MODEL_EXAMPLES", "60"))
 STEPS = int(os.environ.get("LOCKER_MODEL_STEPS", "12"))
 
 
+def _violation(err: BaseException) -> str:
+    """The invariant's own words, also from inside an exception group."""
+    if isinstance(err, BaseExceptionGroup):
+        found = err.subgroup(lambda e: isinstance(e, AssertionError))
+        if found is not None:
+            return "; ".join(str(e) for e in found.exceptions if not
+                             isinstance(e, BaseExceptionGroup)) or str(err)
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
 @pytest.mark.slow
 def test_locker_model_holds_every_invariant():
     started = time.monotonic()
@@ -36,8 +46,8 @@ def test_locker_model_holds_every_invariant():
             suppress_health_check=list(HealthCheck),
             derandomize="LOCKER_MODEL_SEED" not in os.environ, print_blob=True)
         LockerMachine.TestCase().runTest()
-    except AssertionError as err:
-        failure = str(err)
+    except BaseException as err:  # AssertionError, or hypothesis' Flaky* group around it
+        failure = _violation(err)
         raise
     finally:
         report = os.environ.get("LOCKER_MODEL_REPORT")

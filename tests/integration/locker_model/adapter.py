@@ -157,14 +157,14 @@ class LockerAdapter:
         """Units with a raised board_offline alarm."""
         return {a.unit for a in self.alarms() if a.type is AlarmType.BOARD_OFFLINE}
 
-    def fresh_polls(self, timeout: float = 3.0) -> bool:
-        """Wait until every board has been polled twice since now (its events handled)."""
+    def fresh_polls(self, units: tuple[int, ...], timeout: float = 2.0) -> bool:
+        """Wait until each of `units` has been polled twice from now (its events handled)."""
         assert self.runtime is not None
         bus = self.runtime.bus
         for _ in range(2):
             start = time.monotonic()
             deadline = start + timeout
-            while any(bus.snapshot(u).read_at <= start for u in self.units):
+            while any(bus.snapshot(u).read_at <= start for u in units):
                 if time.monotonic() > deadline:
                     return False
                 time.sleep(0.005)

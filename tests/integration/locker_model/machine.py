@@ -111,6 +111,15 @@ class LockerMachine(RuleBasedStateMachine):
         self.refusals: list[str] = []
         refused = self.locker.open(self.layout)
         assert refused is None, f"the locker refused to start on a fresh data dir: {refused}"
+        self._seen_once()
+
+    def _seen_once(self) -> None:
+        """Let the running locker see every answering board once, so that a door forced in
+        the next step is a live break-in (a door forced while it was down is a rule of its
+        own, `life(..., while_down="force")`): the sequences stay reproducible."""
+        with self.world.sim.lock:
+            units = tuple(u for u, b in self.world.sim.boards.items() if not b.faults.offline)
+        self.locker.fresh_polls(units)
 
     def teardown(self) -> None:
         """Stop the runtime and the simulator, remove the data dir."""
@@ -368,6 +377,7 @@ class LockerMachine(RuleBasedStateMachine):
             return
         self.layout = layout
         self.world.explain(f"{what} (start-up and reconciliation)", None, 0)
+        self._seen_once()
 
     def _may_restart(self) -> bool:
         return FLAGS["restart_alarms"] or not self.world.forced
