@@ -75,3 +75,36 @@ def test_the_model_catches_a_door_opened_for_the_wrong_person(monkeypatch):
             machine.every_pulse_is_explained()
     finally:
         machine.teardown()
+
+
+# The minimal counterexamples hypothesis found on main (issue 11), kept as plain sequences so
+# each fix has its own fast, deterministic check of the same machine.
+COUNTEREXAMPLES = {
+    "layout_change_keeps_an_occupied_compartment_wired": [
+        lambda m: m.deposit(Size.S, proxy=False, leave_open=False),
+        lambda m: m.life("layout:swap", "nothing", 0)],
+    "layout_change_keeps_an_occupied_compartment_sized": [
+        lambda m: m.deposit(Size.S, proxy=False, leave_open=False),
+        lambda m: m.life("layout:resize", "nothing", 0)],
+    "a_code_without_the_id_card_opens_nothing": [
+        lambda m: m.deposit(Size.S, proxy=False, leave_open=False),
+        lambda m: m.pickup_code_only(0)],
+    "a_door_forced_while_down_is_alarmed_at_start": [
+        lambda m: m.life("restart", "force", 0)],
+    "a_door_shut_while_down_has_its_alarm_cleared": [
+        lambda m: m.force_door(0),
+        lambda m: m.life("kill", "close", 0)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COUNTEREXAMPLES))
+def test_counterexample_found_on_main_holds(name):
+    machine = LockerMachine()
+    try:
+        for step in COUNTEREXAMPLES[name]:
+            step(machine)
+            machine.every_pulse_is_explained()
+            machine.no_item_lost_or_moved()
+            machine.alarms_reflect_doors()
+    finally:
+        machine.teardown()

@@ -210,10 +210,10 @@ class LockerMachine(RuleBasedStateMachine):
         if item.key in fresh:
             item.code_spent = True
         self._check_opened(what, result, item.key)
-        if not allowed or not w.door_open(item.key) or item.key in w.forced:
-            if item.key in fresh and w.door_open(item.key):
+        if not allowed or item.key not in fresh or not w.door_open(item.key):
+            if not allowed and item.key in fresh and w.door_open(item.key):
                 w.sim.board(item.key[0]).close(item.key[1])  # a wrong door: the test shuts it
-            return
+            return  # the person takes only from a door the locker opened for them
         if item.inside and w.items_at(item.key) > 0:
             w.sim.board(item.key[0]).take(item.key[1])
             item.inside = False
