@@ -27,13 +27,14 @@ STEPS = int(os.environ.get("LOCKER_MODEL_STEPS", "12"))
 
 
 def _violation(err: BaseException) -> str:
-    """The invariant's own words, also from inside an exception group."""
-    if isinstance(err, BaseExceptionGroup):
-        found = err.subgroup(lambda e: isinstance(e, AssertionError))
-        if found is not None:
-            return "; ".join(str(e) for e in found.exceptions if not
-                             isinstance(e, BaseExceptionGroup)) or str(err)
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
+    """The invariant's own words, also from inside hypothesis' (nested) exception groups."""
+    def assertions(e: BaseException) -> list[str]:
+        if isinstance(e, BaseExceptionGroup):
+            return [t for sub in e.exceptions for t in assertions(sub)]
+        return [str(e).splitlines()[0]] if isinstance(e, AssertionError) and str(e) else []
+
+    found = assertions(err)
+    return "; ".join(found) if found else (str(err).splitlines() or [type(err).__name__])[0]
 
 
 @pytest.mark.slow
