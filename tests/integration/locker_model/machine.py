@@ -356,6 +356,7 @@ class LockerMachine(RuleBasedStateMachine):
         self._step(f"fault_{kind}_{'on' if on else 'off'}")
         with self.world.sim.lock:
             FAULTS[kind](self.world.sim.board(unit), on)
+
     def heal_bus(self) -> None:
         """Every fault cleared (so sequences also see the locker recover)."""
         self._step("heal_bus")
@@ -367,6 +368,8 @@ class LockerMachine(RuleBasedStateMachine):
     # -- life cycle -------------------------------------------------------------------------
 
     def _reopen(self, what: str, layout: tuple[Wire, ...]) -> None:
+        """Start again; a refused layout (a proposal the locker will not apply) is noted and
+        the locker started on the layout it had, which must always work."""
         refused = self.locker.open(layout)
         if refused is not None:
             self.refusals.append(f"{what}: {refused}")
@@ -374,8 +377,8 @@ class LockerMachine(RuleBasedStateMachine):
             if refused is not None:
                 self.world.violate(f"{what}: the locker no longer starts: {refused}")
                 self._fail_on_violations()
-            return
-        self.layout = layout
+        else:
+            self.layout = layout
         self.world.explain(f"{what} (start-up and reconciliation)", None, 0)
         self._seen_once()
 
