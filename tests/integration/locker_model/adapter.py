@@ -16,10 +16,12 @@ from locker.controller import LockerController
 from locker.errors import LockerError
 from locker.models import Alarm, AlarmType, Size
 from locker.reports import CompartmentStatus, OpenResult
+from locker.staff_identity import Technician
 from terminal.composition import LockerRuntime, open_locker
 from terminal.config import load_config
+from terminal.owner_lock import OwnedElsewhere
 
-STAFF_ID = "courier-1"  # today: a plain staff id; see `_staff`
+STAFF = Technician("courier-1")  # an explicit, audited technician identity; see `_staff`
 _TIMING = ("[bus]\nbaud = 115200\nresponse_timeout_s = 0.05\nretries = 1\n"
            "poll_interval_s = 0.02\noffline_probe_s = 0.1\n")
 
@@ -53,7 +55,7 @@ class LockerAdapter:
         cfg_path.write_text(self._config(layout), encoding="utf-8")
         try:
             self.runtime = open_locker(load_config(cfg_path))
-        except (LockerError, ValueError, RuntimeError) as err:  # a refusal, in one line
+        except (LockerError, OwnedElsewhere, ValueError, RuntimeError) as err:  # one line
             self.runtime = None
             return str(err).splitlines()[0] if str(err) else type(err).__name__
         return None
@@ -69,8 +71,9 @@ class LockerAdapter:
 
         In-process approximation of SIGKILL (bench/crash_kill.py does real ones): what the OS
         takes from a dead process goes (the port: bus worker stopped; the database connection:
-        closed without the WAL checkpoint of an orderly close), nothing else is closed or
-        told. When the data dir gets an owner lock (issue 11), release it here as the OS would.
+        closed without the WAL checkpoint of an orderly close; the owner locks; the threads,
+        the audit anchor's writer among them, without its final write), nothing else is closed
+        or told.
         """
         rt = self.runtime
         self.runtime = None
@@ -80,7 +83,14 @@ class LockerAdapter:
         if rt.sender is not None:
             rt.sender.close()  # a thread of the dead process
         rt.bus.close()
+        keeper = rt.guard.keeper if rt.guard is not None else None
+        if keeper is not None:  # its thread dies with the process: no final anchor write
+            with keeper._lock:
+                keeper._closed = True
+            keeper._pool.shutdown(wait=False, cancel_futures=True)
         rt.store._conn.close()  # no checkpoint: the WAL stays for the next start to recover
+        for lock in rt.locks:
+            lock.release()  # the OS drops a dead process's flocks
 
     def _config(self, layout: tuple[Wire, ...]) -> str:
         lines = [f'[terminal]\ndata_dir = "{self.data_dir}"\n',
@@ -88,16 +98,17 @@ class LockerAdapter:
         lines += [f"[[bus.boards]]\nunit = {u}\n" for u in self.units]
         lines.append(f"[locker]\ndoor_open_confirm_s = 0.3\ndoor_left_open_s = "
                      f"{self.door_left_open_s}\n")
-        lines.append("[pickup]\ncode_max_failures = 1000\nterminal_max_failures = 1000\n")
+        lines.append("[pickup]\ncode_max_failures = 1000\ncard_max_failures = 1000\n"
+                     "case_max_failures = 1000\nterminal_max_failures = 1000\n")
         lines += [f'[[locker.compartments]]\nid = "{w.id}"\nunit = {w.unit}\n'
                   f'channel = {w.channel}\nsize = "{w.size.value}"\n' for w in layout]
         return "".join(lines)
 
     # -- operations -------------------------------------------------------------------------
 
-    def _staff(self) -> str:
-        """The staff identity of a staff action (after issue 11: an authenticated session)."""
-        return STAFF_ID
+    def _staff(self) -> Technician:
+        """The staff identity of a staff action: never a bare string (issue 11)."""
+        return STAFF
 
     def deposit(self, case_no: str, applicant: str, size: Size,
                 proxy: str | None) -> OpenResult | None:
@@ -117,9 +128,9 @@ class LockerAdapter:
             return None
 
     def pickup_code_only(self, code: str) -> OpenResult | None:
-        """Someone holding only a code (no card): must open nothing once identity is always on."""
+        """Someone holding only a code (no card on the reader): must open nothing."""
         try:
-            return self._c.pickup(code)
+            return self._c.pickup_with_code(code, None)
         except LockerError:
             return None
 
