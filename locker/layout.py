@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 
 from locker import journal
-from locker.audit import SYSTEM, AuditLog
+from locker.audit import SYSTEM, AuditLog, canonical
 from locker.models import CompartmentState, Size
 from locker.records import item_in, list_compartments
 from locker.settings import CompartmentSpec
@@ -246,7 +246,8 @@ def startup(conn: sqlite3.Connection, audit: AuditLog, now: datetime,
             layout: tuple[CompartmentSpec, ...]) -> LayoutDiff:
     """At start: a first layout is applied whole; later only additions on free channels.
 
-    Returns what stays proposed; when that is not empty it is audited (`layout.proposed`).
+    Returns what stays proposed; when that is not empty it is audited (`layout.proposed`),
+    once: a start that finds the same proposal standing adds no row.
     """
     first = conn.execute("SELECT 1 FROM compartments LIMIT 1").fetchone() is None
     kinds = ALL_KINDS if first else frozenset({ChangeKind.ADDED})
@@ -258,6 +259,14 @@ def startup(conn: sqlite3.Connection, audit: AuditLog, now: datetime,
                      changed=[c.compartment_id for c in now_applied])
     left = diff(conn, layout)
     if left.changes:
-        audit.append(conn, now, SYSTEM, "layout.proposed", None,
-                     changes=len(left.changes), blocked=[c.describe() for c in left.blocked])
+        detail = {"changes": len(left.changes), "blocked": [c.describe() for c in left.blocked]}
+        if _last_layout_row(conn) != ("layout.proposed", canonical(detail)):
+            audit.append(conn, now, SYSTEM, "layout.proposed", None, **detail)
     return left
+
+
+def _last_layout_row(conn: sqlite3.Connection) -> tuple[str, str] | None:
+    """The action and detail of the newest `layout.*` audit row, if any."""
+    row = conn.execute("SELECT action, detail FROM audit WHERE action LIKE 'layout.%' "
+                       "ORDER BY seq DESC LIMIT 1").fetchone()
+    return None if row is None else (row["action"], row["detail"])

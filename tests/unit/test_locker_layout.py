@@ -62,6 +62,9 @@ def test_first_start_applies_the_layout_later_rewires_only_propose(tmp_path):
     assert summary.startswith("layout: 2 change(s) proposed, none applied")
     assert [a["changed"] for a in actions(rig, "layout.synced")][-1] == ["A04"]
     assert actions(rig, "layout.proposed")[-1]["changes"] == 2
+    rig = restart(rig, moved)  # the same proposal still standing: audited once, not per start
+    assert len(actions(rig, "layout.proposed")) == 1
+    assert rig.controller.layout_proposal.summary() == summary
 
     left = rig.controller.apply_layout(Technician("tech-1"))
     assert left.changes == ()
