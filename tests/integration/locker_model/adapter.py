@@ -84,10 +84,10 @@ class LockerAdapter:
             rt.sender.close()  # a thread of the dead process
         rt.bus.close()
         keeper = rt.guard.keeper if rt.guard is not None else None
-        if keeper is not None:  # its thread dies with the process: no final anchor write
-            with keeper._lock:
+        if keeper is not None:  # no final anchor write; a write under way ends first, as the
+            with keeper._lock:  # connection must not close under it (in-process only)
                 keeper._closed = True
-            keeper._pool.shutdown(wait=False, cancel_futures=True)
+            keeper._pool.shutdown(wait=True, cancel_futures=True)
         rt.store._conn.close()  # no checkpoint: the WAL stays for the next start to recover
         for lock in rt.locks:
             lock.release()  # the OS drops a dead process's flocks

@@ -82,6 +82,12 @@ FAULTS: dict[str, Callable[[SimBoard, bool], None]] = {
     "offline": _offline, "garbage": _garbage, "lost": _lost, "short": _short_answers,
     "lost_ack": _lost_acks}
 FAULT_KINDS = tuple(FAULTS)
+
+
+def unreadable(board: SimBoard) -> bool:
+    """A board whose sensors cannot be read: silent, or every read answered short (the locker
+    refuses malformed answers and treats the board as offline)."""
+    return board.faults.offline or board.faults.answer == "short"
 WRONG_PICKUPS = ("card", "code", "replay", "code_only")
 
 
@@ -120,7 +126,7 @@ class LockerMachine(RuleBasedStateMachine):
         the next step is a live break-in (a door forced while it was down is a rule of its
         own, `life(..., while_down="force")`): the sequences stay reproducible."""
         with self.world.sim.lock:
-            units = tuple(u for u, b in self.world.sim.boards.items() if not b.faults.offline)
+            units = tuple(u for u, b in self.world.sim.boards.items() if not unreadable(b))
         self.locker.fresh_polls(units)
 
     def teardown(self) -> None:
@@ -142,7 +148,7 @@ class LockerMachine(RuleBasedStateMachine):
         return None if wire is None else (wire.unit, wire.channel)
 
     def _offline(self, key: Key) -> bool:
-        return self.world.sim.board(key[0]).faults.offline
+        return unreadable(self.world.sim.board(key[0]))
 
     def _wait_closed(self, intent_id: int | None, key: Key) -> None:
         if intent_id is not None and not self._offline(key):
@@ -497,7 +503,7 @@ class LockerMachine(RuleBasedStateMachine):
         doors = self.locker.door_alarms()
         offline = self.locker.offline_alarms()
         with w.sim.lock:
-            silent = {u for u, b in w.sim.boards.items() if b.faults.offline}
+            silent = {u for u, b in w.sim.boards.items() if unreadable(b)}
         for unit in UNITS:
             if (unit in silent) != (unit in offline):
                 wrong.append(f"board {unit} is {'offline' if unit in silent else 'online'} but "
