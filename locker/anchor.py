@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from locker.errors import LockerIntegrityError
+from locker.fsync import fsync_path
 from locker.store import Store
 
 log = logging.getLogger(__name__)
@@ -63,11 +64,7 @@ def write_anchor(path: Path, anchor: Anchor) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_path(path.parent)
 
 
 def store_head(store: Store, key_fp: str) -> Anchor:

@@ -23,6 +23,7 @@ from pathlib import Path
 from locker.anchor import Anchor, write_anchor
 from locker.audit import verify
 from locker.errors import LockerIntegrityError
+from locker.fsync import fsync_path
 from locker.schema import SCHEMA_VERSION
 
 BACKUP_NAME = "locker.db"
@@ -38,22 +39,6 @@ class BackupInfo:
     bytes: int
     elapsed_ms: float
     schema_version: int
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _head(conn: sqlite3.Connection) -> tuple[int, str, str]:
@@ -85,9 +70,9 @@ def backup_database(db_path: Path, dest_dir: Path, key_fp: str) -> BackupInfo:
             version = int(dst.execute("PRAGMA user_version").fetchone()[0])
         finally:
             dst.close()
-        _fsync_file(tmp)
+        fsync_path(tmp)
         os.replace(tmp, final)
-        _fsync_dir(dest_dir)
+        fsync_path(dest_dir)
     finally:
         src.close()
         tmp.unlink(missing_ok=True)
@@ -142,7 +127,7 @@ def put_in_place(backup: Path, db_path: Path, now: datetime | None = None) -> Pa
             os.replace(side, aside.with_name(aside.name + suffix))
     tmp = db_path.with_name(f".{db_path.name}.restore.tmp")
     shutil.copyfile(backup, tmp)
-    _fsync_file(tmp)
+    fsync_path(tmp)
     os.replace(tmp, db_path)
-    _fsync_dir(db_path.parent)
+    fsync_path(db_path.parent)
     return kept

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from locker.fsync import fsync_path
 from terminal.config_checks import validate
 from terminal.config_file import read_toml
 from terminal.config_sections import (
@@ -155,11 +156,7 @@ def _create_key_file(path: Path) -> None:
             os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_path(path.parent)
 
 
 def _convert(value: Any, kind: Any, key: str) -> Any:

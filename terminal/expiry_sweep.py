@@ -9,8 +9,9 @@ results to take back. Expiry touches only the store; the controller is thread-sa
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
+
+from terminal.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -18,17 +19,15 @@ SWEEP_INTERVAL_S = 3600.0  # expiry is counted in days: an hour late is on time
 
 
 class ExpirySweep:
-    """A daemon thread calling `controller.expire_due()` now and then every `interval_s`."""
+    """`controller.expire_due()` at once and then every `interval_s`, on a Periodic thread."""
 
     def __init__(self, controller: Any, interval_s: float = SWEEP_INTERVAL_S) -> None:
         self._controller = controller
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="expiry-sweep", daemon=True)
+        self._periodic = Periodic("expiry-sweep", self.sweep_once, interval_s)
 
     def start(self) -> ExpirySweep:
         """Sweep once at once (a terminal back after days off), then on the interval."""
-        self._thread.start()
+        self._periodic.start()
         return self
 
     def sweep_once(self) -> list[str]:
@@ -38,16 +37,11 @@ class ExpirySweep:
             log.info("%d uncollected item(s) flagged for retrieval", len(expired))
         return expired
 
+    @property
+    def alive(self) -> bool:
+        """Whether the sweep's thread runs."""
+        return self._periodic.alive
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop after the sweep under way, if any."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep_once()
-            except Exception:  # the store busy or closing: try again next round
-                log.exception("expiry sweep failed")
-            self._stop.wait(self._interval_s)
+        self._periodic.close(timeout)

@@ -1,7 +1,7 @@
 """A daemon thread that runs one job now and then every `interval_s`, until closed.
 
-For the running terminal's housekeeping (the locker backup); a failing round is logged and the
-next one tries again, so a full disk or a busy store never stops the thread.
+For the running terminal's housekeeping (the locker backup, the expiry sweep); a failing round
+is logged and the next one tries again, so a full disk or a busy store never stops the thread.
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ class Periodic:
         """Start the thread; returns self."""
         self._thread.start()
         return self
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread runs (started and not stopped)."""
+        return self._thread.is_alive()
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop after the round under way, if any."""

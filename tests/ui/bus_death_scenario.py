@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
+from tests.ui.notify_inbox import NotifyInbox  # noqa: E402
 
 
 class WorkerKiller(BaseException):
@@ -37,10 +37,7 @@ def main(data_dir: str) -> int:
                         '[bus]\nbaud = 115200\npoll_interval_s = 0.05\n', encoding="utf-8")
     cfg = load_config(cfg_file)
     prepare_kivy(cfg)
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(f"\0kiosk-busdeath-{os.getpid()}".encode())
-    notify.setblocking(False)
-    os.environ["NOTIFY_SOCKET"] = f"@kiosk-busdeath-{os.getpid()}"
+    notify = NotifyInbox("busdeath")
     os.environ["WATCHDOG_USEC"] = "200000"  # a ping every 0.1 s
     from kivy.clock import Clock
 
@@ -51,16 +48,7 @@ def main(data_dir: str) -> int:
 
     app = KioskApp(cfg, open_locker)
     seen: dict = {}
-    inbox: list[str] = []
-
-    def received() -> list[str]:
-        got = []
-        while True:
-            try:
-                got.append(notify.recv(4096).decode())
-            except BlockingIOError:
-                inbox.extend(got)
-                return got
+    inbox, received = notify.messages, notify.received
 
     class DyingBoard(ModbusBoard):
         def channel_states(self, doors, items):

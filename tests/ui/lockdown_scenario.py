@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
+from tests.ui.notify_inbox import NotifyInbox  # noqa: E402
 
 TECH = ("T001", "测试技术员", "technician", "77001234", "482915")
 COURIER = ("C001", "测试流转员", "courier", "66005678", "539271")
@@ -74,10 +74,7 @@ def main(data_dir: str, shots_dir: str | None = None) -> int:
     cfg = load_config(cfg_file)
     prepare_kivy(cfg)
     enrol(cfg, TECH, COURIER)
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(f"\0kiosk-lockdown-{os.getpid()}".encode())
-    notify.setblocking(False)
-    os.environ["NOTIFY_SOCKET"] = f"@kiosk-lockdown-{os.getpid()}"
+    notify = NotifyInbox("lockdown")
     os.environ["WATCHDOG_USEC"] = "200000"  # a ping every 0.1 s
     from kivy.clock import Clock
     from kivy.core.window import Window
@@ -118,17 +115,7 @@ def main(data_dir: str, shots_dir: str | None = None) -> int:
         yield frames(10)
         seen[f"{where}_after_close"] = app.root.current
 
-    inbox: list[str] = []
-
-    def received() -> list[str]:
-        """The sd_notify datagrams queued since the last look (kept in `inbox` too)."""
-        got = []
-        while True:
-            try:
-                got.append(notify.recv(4096).decode())
-            except BlockingIOError:
-                inbox.extend(got)
-                return got
+    inbox, received = notify.messages, notify.received
 
     def frozen_loop_stops_pings() -> Iterator[Step]:
         """READY=1 came; pings come from the main loop: none while it is stuck for 1 s."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from terminal.app_runner import prepare_kivy  # noqa: E402
 from terminal.config import load_config  # noqa: E402
+from tests.ui.notify_inbox import NotifyInbox  # noqa: E402
 
 
 def main(data_dir: str, shots: str | None = None) -> int:
@@ -43,10 +43,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
     from terminal.log_setup import install_file
 
     install_file(log_file, cfg.log, cfg.terminal.id)
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(f"\0kiosk-survival-{os.getpid()}".encode())
-    notify.setblocking(False)
-    os.environ["NOTIFY_SOCKET"] = f"@kiosk-survival-{os.getpid()}"
+    notify = NotifyInbox("survival")
     os.environ["WATCHDOG_USEC"] = "200000"  # a ping every 0.1 s
 
     from kivy.clock import Clock
@@ -62,16 +59,7 @@ def main(data_dir: str, shots: str | None = None) -> int:
     app = KioskApp(cfg, open_locker, open_devices)
     seen: dict = {}
     card = fake_card(5)
-    inbox: list[str] = []
-
-    def received() -> list[str]:
-        got = []
-        while True:
-            try:
-                got.append(notify.recv(4096).decode())
-            except BlockingIOError:
-                inbox.extend(got)
-                return got
+    inbox, received = notify.messages, notify.received
 
     def shot(name: str) -> None:
         if shots:

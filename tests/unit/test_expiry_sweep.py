@@ -27,12 +27,12 @@ def test_sweeps_at_start_then_on_interval_and_survives_an_error():
     sweep = ExpirySweep(controller, interval_s=0.01).start()
     try:
         assert controller.third.wait(5)  # start, one interval, another: the error raised
-        assert sweep._thread.is_alive()  # ... and the thread kept going
+        assert sweep.alive  # ... and the thread kept going
     finally:
         sweep.close()
     calls = controller.calls
     assert calls >= 3
-    assert not sweep._thread.is_alive()
+    assert not sweep.alive
     assert controller.calls == calls  # closed: no more sweeps
 
 
@@ -53,7 +53,7 @@ def test_a_terminal_locker_sweeps_and_stops_with_the_runtime(tmp_path):
     runtime = open_terminal_locker(load_config(cfg_file))
     try:
         assert runtime.expiry is not None
-        assert runtime.expiry._thread.is_alive()
+        assert runtime.expiry.alive
     finally:
         runtime.close()
-    assert not runtime.expiry._thread.is_alive()
+    assert not runtime.expiry.alive
