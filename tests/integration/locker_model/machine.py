@@ -221,6 +221,7 @@ class LockerMachine(RuleBasedStateMachine):
         if not allowed or item.key not in fresh or not w.door_open(item.key):
             if not allowed and item.key in fresh and w.door_open(item.key):
                 w.sim.board(item.key[0]).close(item.key[1])  # a wrong door: the test shuts it
+                w.forced.discard(item.key)
             return  # the person takes only from a door the locker opened for them
         if item.inside and w.items_at(item.key) > 0:
             w.sim.board(item.key[0]).take(item.key[1])
@@ -230,6 +231,7 @@ class LockerMachine(RuleBasedStateMachine):
         else:
             w.sim.board(item.key[0]).close(item.key[1])
             w.busy.pop(item.key, None)
+            w.forced.discard(item.key)  # a door forced earlier is shut now: no longer forced
             self._wait_closed(getattr(result, "intent_id", None), item.key)
 
     @rule(pick=st.integers(0, 63), by_proxy=st.booleans(), leave_open=st.booleans())
