@@ -68,6 +68,8 @@ class History:
         self.outcomes: Counter[str] = Counter()
         self.last_desc = "nothing"
         self.lines = 0
+        # the wiring (compartment id -> channel key) from each intent id on: layouts change it
+        self.wirings: list[tuple[int, dict[str, str]]] = []
 
     @classmethod
     def replay(cls, path: Path) -> History:
@@ -110,6 +112,8 @@ class History:
             elif ev["happened"]:
                 self._apply()
             self.pending = None
+        elif e == "wiring":
+            self.wirings.append((ev["after"], ev["keys"]))
         elif e == "found_empty" and ev["by"] in ("pickup", "retrieve"):
             self.violations.append(violation(
                 "opened_empty", f"op {ev['op']} ({ev['by']}) opened {ev['key']} and found it "
@@ -217,6 +221,15 @@ class History:
         if e == "result":
             return f"{self._name(op)}.result:{ev.get('outcome') or 'error'}"
         return f"{self._name(op)}.{e}"
+
+    def wiring_for(self, intent_id: int | None) -> dict[str, str] | None:
+        """The wiring an intent was created under (None: the latest); None if never logged."""
+        found = None
+        for after, keys in self.wirings:
+            if intent_id is not None and intent_id <= after:
+                break
+            found = keys
+        return found
 
     # -- choices for the people --------------------------------------------------------------
 

@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     opens = [c["timings"]["open_s"] for c in run.checks]
     decisions = run.decisions()
     tasks = final.get("tasks_by_kind", {})
+    ev = run.events
+    layout = run.layout_figures()
+    seconds = ev["second_process_exact"] + ev["second_process_attributed"]
     # worker_errors: workers that died on their own or never became ready, and ERROR lines in
     # their logs; restarts_s: spawn to ready, against the bare interpreter + import time.
     figures = {
@@ -63,6 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         "open_locker_s_p50": figure(statistics.median(opens) if opens else 0.0, "s"),
         "staff_tasks": figure(sum(tasks.values()), "tasks"),
         "reconcile_decisions": figure(sum(decisions.values()), "decisions"),
+        # the seeded events (bench/crash_events.py): limits are the attempts
+        "layout_changes": figure(ev["layout_changes"], "restarts"),
+        "layout_applies": figure(layout["layout_applies"], "lives"),
+        "layout_changes_applied": figure(layout["layout_changes_applied"], "changes"),
+        "layout_changes_refused": figure(layout["layout_changes_refused"], "changes"),
+        "removed_board_items": figure(layout["removed_board_items"], "items"),
+        "second_process_refusals": figure(ev["second_process_refusals"], "refusals", seconds),
+        "damaged_starts_refused": figure(ev["damaged_starts_refused"], "refusals",
+                                         ev["damages"]),
+        "damage_repairs": figure(ev["repairs"], "repairs", ev["damages"]),
         "run_s": figure(run.elapsed_s, "s", BUDGET_S),
     }
     keep = args.keep or bool(violations) or bool(run.errors)
@@ -73,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     emit("crash_kill", figures, seed=seed, decisions=dict(sorted(decisions.items())),
          tasks_by_kind=tasks, kill_points=dict(run.kill_points().most_common()),
          history=final.get("history", {}), items_by_state=final.get("items_by_state", {}),
+         events=dict(sorted(ev.items())), layout=layout, refusal_lines=run.refusals,
          violation_list=violations[:20], errors=run.errors[:10],
          workdir=str(workdir) if keep else None)
     return 1 if violations or run.errors else 0

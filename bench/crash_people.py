@@ -56,6 +56,7 @@ class People:
     keys: dict[str, str]  # compartment id -> channel key
     comp_of: dict[str, str]  # channel key -> compartment id
     ctl: Any  # the running controller
+    units: set[int]  # boards the config lists (a task on another board waits for its wiring)
 
     def pause(self, top: float = 0.12) -> None:
         """A person's hesitation: spreads the kill points (not a synchronisation)."""
@@ -184,10 +185,15 @@ class People:
                 self.ctl.resolve_task(task.id, STAFF, "crash rig: compartment checked")
         self.log.write(ev="staff_done", op=op)
 
+    def workable(self, compartment_id: str | None) -> bool:
+        """Whether staff can open the compartment: its board is on the configured bus."""
+        key = self.keys.get(compartment_id or "")
+        return key is not None and parse_key(key)[0] in self.units
+
     def step(self) -> None:
         """One random thing the people do."""
         self.pause(0.08)
-        tasks = self.ctl.tasks()
+        tasks = [t for t in self.ctl.tasks() if self.workable(t.compartment_id)]
         inside = self.history.inside()
         r = self.rng.random()
         if tasks and r < 0.3:
@@ -217,6 +223,9 @@ class People:
                 continue
             comp = self.comp_of[dep.key]
             row = next(c for c in self.ctl.status().compartments if c.id == comp)
+            if row.state in NEEDS_STAFF:  # out of service (e.g. its board was removed): staff
+                self.staff_round(comp)
+                continue
             if row.case_no == dep.case and row.item_state is not None \
                     and row.item_state.value in ("stored", "expired"):
                 method = next(methods)

@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--probes", type=int, default=3, help="used/void codes tried per start")
     w.add_argument("--final", action="store_true", help="probe all, empty the locker, stop")
     w.add_argument("--sabotage", choices=SABOTAGE, default=None)
+    w.add_argument("--apply-layout", action="store_true",
+                   help="a technician applies the config's layout after start-up")
     return worker_main(parser.parse_args(argv))
 
 
