@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.crash_history import History, violation
+from bench.crash_history import Deposit, History, violation
+from bench.crash_people import OFFLINE_AT_START
 from bench.crash_sim_state import item_counts, key_of
 from locker.identity_hash import IdentityHasher
 from terminal.composition import LockerRuntime
@@ -48,7 +49,7 @@ def check_state(runtime: LockerRuntime, hasher: IdentityHasher, state: dict, his
         receipt_uses = Counter(r["intent_id"] for r in conn.execute(
             "SELECT intent_id FROM receipt_uses"))
         tasks = [dict(r) for r in conn.execute(
-            "SELECT compartment_id, kind FROM staff_tasks WHERE resolved_at IS NULL")]
+            "SELECT compartment_id, kind, message FROM staff_tasks WHERE resolved_at IS NULL")]
     bad: list[dict] = []
     flagged: list[dict] = []
     counts = item_counts(state)
@@ -70,13 +71,19 @@ def check_state(runtime: LockerRuntime, hasher: IdentityHasher, state: dict, his
     live = {c["code_hash"]: c["item_id"] for c in codes
             if c["consumed_at"] is None and c["voided_at"] is None}
     task_keys = {comps[t["compartment_id"]][0] for t in tasks if t["compartment_id"] in comps}
+    # compartments the locker could not read (board off the bus): what is inside is unknown
+    unknown = {t["compartment_id"] for t in tasks
+               if t["kind"] == "wiring_missing" or OFFLINE_AT_START in t["message"]}
     for dep in history.deposits.values():
         item = by_case.get(dep.case)
         st = item["state"] if item else None
         where = comps[item["compartment_id"]][0] if item else None
         said = f"the store says {st} in {where}"
         code_live = live.get(hasher.pickup_code(dep.code))
-        if dep.fate == "never_put":
+        unconfirmed = _unconfirmed(dep, item, unknown)
+        if unconfirmed is not None and dep.fate != "in":
+            flagged.append(violation(unconfirmed, f"case {dep.case} {dep.fate}; {said}"))
+        elif dep.fate == "never_put":
             if st not in (None, "cancelled"):
                 bad.append(violation("phantom_item", f"case {dep.case} never went in; {said}"))
             elif item is not None and code_live is not None:
@@ -126,6 +133,19 @@ def check_state(runtime: LockerRuntime, hasher: IdentityHasher, state: dict, his
     unwired = {t["compartment_id"] for t in tasks if t["kind"] == "wiring_missing"}
     bad += _consistency(comps, items, expect_empty, unwired)
     return bad, flagged
+
+
+def _unconfirmed(dep: Deposit, item: dict | None, unknown: set[str]) -> str | None:
+    """An item not inside whose record waits for (or got) the staff check the locker asked for
+    because it could not read the compartment: `held_for_check` while the task is open,
+    `checked_empty` once staff opened it, found nothing and retrieved the record."""
+    if item is None:
+        return None
+    if item["state"] == "held" and item["compartment_id"] in unknown:
+        return "held_for_check"
+    if item["state"] == "retrieved" and dep.checked_empty:
+        return "checked_empty"
+    return None
 
 
 def _intent_key(history: History, intent: dict, comps: dict[str, tuple[str, str]]) -> str:

@@ -110,7 +110,7 @@ class Events:
             config, args = self.configs[variant], ("locker", "status")
         else:
             config = self.configs[variant]
-            args = ("locker", "open", f"A{self.rng.randint(1, 24):02d}")
+            args = ("locker", "open", f"B{self.rng.randint(1, 24):02d}")
         staff = ("--staff", "tech-1") if "open" in args else ()
         before = compact_unlocks(self.sim.state())
         proc = run_cli(*args, *staff, "--config", str(config))

@@ -35,6 +35,7 @@ class Deposit:
     fate: str = "never_put"  # in | taken:pickup | taken:retrieve | taken:staff
     opened: list[str] = field(default_factory=list)  # pickup ops that unlocked its door
     attempts: int = 0  # pickup ops for it, any method (probes included)
+    checked_empty: bool = False  # staff opened it for an unconfirmed item and found nothing
 
 
 @dataclass
@@ -70,6 +71,7 @@ class History:
         self.lines = 0
         # the wiring (compartment id -> channel key) from each intent id on: layouts change it
         self.wirings: list[tuple[int, dict[str, str]]] = []
+        self.staff_checks = 0  # unconfirmed items staff found not there (a board was away)
 
     @classmethod
     def replay(cls, path: Path) -> History:
@@ -114,6 +116,10 @@ class History:
             self.pending = None
         elif e == "wiring":
             self.wirings.append((ev["after"], ev["keys"]))
+        elif e == "found_empty" and ev["by"] == "retrieve" and op is not None \
+                and op.begin.get("unconfirmed") and self._not_inside(op.begin.get("case")):
+            self.deposits[op.begin["case"]].checked_empty = True  # the check staff were asked
+            self.staff_checks += 1
         elif e == "found_empty" and ev["by"] in ("pickup", "retrieve"):
             self.violations.append(violation(
                 "opened_empty", f"op {ev['op']} ({ev['by']}) opened {ev['key']} and found it "
@@ -222,6 +228,10 @@ class History:
             return f"{self._name(op)}.result:{ev.get('outcome') or 'error'}"
         return f"{self._name(op)}.{e}"
 
+    def _not_inside(self, case: str | None) -> bool:
+        dep = self.deposits.get(case or "")
+        return dep is not None and dep.fate != "in"
+
     def wiring_for(self, intent_id: int | None) -> dict[str, str] | None:
         """The wiring an intent was created under (None: the latest); None if never logged."""
         found = None
@@ -249,5 +259,6 @@ class History:
         fates = Counter(d.fate for d in self.deposits.values())
         return {"deposits": len(self.deposits), "fates": dict(fates),
                 "ops": len(self.ops), "outcomes": dict(sorted(self.outcomes.items())),
-                "codes_opened": sum(1 for d in self.deposits.values() if d.opened)}
+                "codes_opened": sum(1 for d in self.deposits.values() if d.opened),
+                "staff_checks_empty": self.staff_checks}
 

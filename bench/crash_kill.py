@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         "damage_repairs": figure(ev["repairs"], "repairs", ev["damages"]),
         "run_s": figure(run.elapsed_s, "s", BUDGET_S),
     }
+    flagged: Counter[str] = Counter()  # not violations: the locker asked staff to look
+    for kind, _detail in {(f["kind"], f["detail"]) for c in [*run.checks, final]
+                          for f in c.get("flagged", [])}:
+        flagged[kind] += 1
     keep = args.keep or bool(violations) or bool(run.errors)
     if not keep:
         import shutil
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
          tasks_by_kind=tasks, kill_points=dict(run.kill_points().most_common()),
          history=final.get("history", {}), items_by_state=final.get("items_by_state", {}),
          events=dict(sorted(ev.items())), layout=layout, refusal_lines=run.refusals,
+         flagged=dict(sorted(flagged.items())),
          violation_list=violations[:20], errors=run.errors[:10],
          workdir=str(workdir) if keep else None)
     return 1 if violations or run.errors else 0

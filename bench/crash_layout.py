@@ -5,8 +5,8 @@ under another config, or a technician's `apply_layout`, may and may not do to th
    last life died keeps its wiring (board, channel) across the restart, as long as it still
    holds an item or an opening (a deposit cancelled by reconciliation frees it).
 2. `removed_board_unflagged`: an item in a compartment whose board the config no longer lists
-   stays recorded, in a compartment out of service (`fault`) with an open `wiring_missing`
-   staff task; never dropped, never silently usable.
+   stays recorded, in a compartment out of service (`fault`, or `suspect` when an opening of
+   it was interrupted) with an open `wiring_missing` staff task; never dropped, never usable.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import sqlite3
 from pathlib import Path
 
 from bench.crash_history import violation
+from locker.models import UNAVAILABLE
 from locker.staff_identity import Technician
 
 LAYOUT_TECH = Technician("tech-1")  # who applies a layout in the rig (audited as technician)
 IN_COMPARTMENT = ("depositing", "stored", "releasing", "expired", "held")
 IN_LOCKER = ("stored", "expired", "held")
+OUT_OF_SERVICE = frozenset(s.value for s in UNAVAILABLE)
 
 _HELD_SQL = f"""
     SELECT c.id, c.unit, c.channel FROM compartments c
@@ -68,7 +70,7 @@ def layout_violations(conn: sqlite3.Connection, held: dict[str, tuple[int, int]]
             IN_LOCKER):
         if unit in units:
             continue
-        if state != "fault" or cid not in tasks:
+        if state not in OUT_OF_SERVICE or cid not in tasks:
             task = "open" if cid in tasks else "none"
             bad.append(violation("removed_board_unflagged", f"case {case} in {cid} on board "
                                                             f"{unit} (not configured): {state}, "

@@ -16,16 +16,17 @@ SIM_UNITS = (1, 2, 3)  # boards the simulator serves; each config lists some of 
 BASE = "base"  # boards 1 and 2, auto layout: most lives, and the rig's original world
 FINAL = "all"  # every board, auto layout: the last life (drains every channel)
 # Layout variants (DESIGN §3, a changed layout is a proposal): a board added, a board removed
-# (its compartments go out of service with a `wiring_missing` task), and an explicit layout
-# that swaps and resizes compartments of board 2 (proposals a technician may apply).
+# (board 1, the busiest: its compartments go out of service with a `wiring_missing` task), and
+# an explicit layout that swaps and resizes compartments of board 1 (proposals a technician
+# may apply; an occupied one must keep its wiring).
 VARIANTS: dict[str, tuple[tuple[int, ...], bool]] = {
     BASE: ((1, 2), False), "board_added": ((1, 2, 3), False),
-    "board_removed": ((1, 3), False), "explicit": ((1, 2), True), FINAL: (SIM_UNITS, False)}
-SWAPPED = ((0, 1), (1, 0), (4, 5), (5, 4))  # explicit layout: B01<->B02, B05<->B06 (channels)
+    "board_removed": ((2, 3), False), "explicit": ((1, 2), True), FINAL: (SIM_UNITS, False)}
+SWAPPED = ((0, 1), (1, 0), (4, 5), (5, 4))  # explicit layout: A01<->A02, A05<->A06 (channels)
 
 
 def _explicit_layout() -> str:
-    """The auto layout of boards 1 and 2 with two swaps and two sizes changed on board 2."""
+    """The auto layout of boards 1 and 2 with two swaps and two sizes changed on board 1."""
     from terminal.composition import auto_layout
 
     swap = dict(SWAPPED)
@@ -33,7 +34,7 @@ def _explicit_layout() -> str:
     tables = []
     for spec in auto_layout([(1, 24), (2, 24)]):
         channel, size = spec.channel, spec.size.value
-        if spec.unit == 2:
+        if spec.unit == 1:
             channel = swap.get(channel, channel)
             size = resize.get(spec.channel, size)
         tables.append(f'[[locker.compartments]]\nid = "{spec.id}"\nunit = {spec.unit}\n'
