@@ -108,10 +108,11 @@ def run_campaign(kills: int, seed: int, workdir: Path, *,
     t0 = time.perf_counter()
     stderr_path = workdir / "workers.stderr"
     units = ",".join(str(u) for u in SIM_UNITS)
-    with sim_process("--units", units, "--baud", "115200", "--link", "pty") as sim:
+    with sim_process("--units", units, "--baud", "115200", "--link", "pty") as sim, \
+            SimControl(sim["control"]) as control:
         configs = write_variants(workdir, sim["link"])
         events = Events(random.Random(f"{seed}:events"), rates or EventRates(), configs,
-                        SimControl(sim["control"]), workdir)
+                        control, workdir)
         common = ["--control", sim["control"],
                   "--log", str(workdir / "side.jsonl"), "--seed", str(seed),
                   "--platform-key", str(workdir / "platform.pem")]
@@ -144,6 +145,10 @@ def run_campaign(kills: int, seed: int, workdir: Path, *,
                     result.restart_s.append(time.perf_counter() - worker.started)
                     check = _parse(line, f"life {life}")
                     check["variant"] = variant
+                    events.note_check(check)
+                    if check["violations"]:  # kept beside the side log for the post-mortem
+                        with (workdir / "violations.jsonl").open("a", encoding="utf-8") as f:
+                            f.write(json.dumps(check, ensure_ascii=False) + "\n")
                     result.checks.append(check)
                     if on_check is not None:
                         on_check(check)

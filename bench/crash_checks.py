@@ -137,14 +137,16 @@ def check_state(runtime: LockerRuntime, hasher: IdentityHasher, state: dict, his
 
 def _unconfirmed(dep: Deposit, item: dict | None, unknown: set[str]) -> str | None:
     """An item not inside whose record waits for (or got) the staff check the locker asked for
-    because it could not read the compartment: `held_for_check` while the task is open,
-    `checked_empty` once staff opened it, found nothing and retrieved the record."""
+    because it could not read the compartment (its board was off the bus at reconciliation):
+    `held_for_check` while the task is open, `staff_checked` once staff retrieved the record
+    (found the compartment empty, or were killed on the way and reconciliation finished the
+    retrieval). The locker has no other way to close such a record (see docs/BENCHMARKS.md)."""
     if item is None:
         return None
     if item["state"] == "held" and item["compartment_id"] in unknown:
         return "held_for_check"
-    if item["state"] == "retrieved" and dep.checked_empty:
-        return "checked_empty"
+    if item["state"] == "retrieved" and dep.staff_checked:
+        return "staff_checked"
     return None
 
 

@@ -48,6 +48,9 @@ class EventRates:
     apply: float = 0.2  # a technician applies the config's layout in that life
     second: float = 0.1  # a second owner is tried while the worker runs
     damage: float = 0.04  # the data dir is damaged before the next life
+    cover: bool = False  # first of all: each layout variant, 2 applies, 2 second owners and
+    # each damage once (a short run, e.g. the test suite's, covers every path whatever the
+    # timing of the kills)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -85,24 +88,37 @@ class Events:
 
     # -- layout ------------------------------------------------------------------------------
 
+    def _owed(self, what: str, times: int) -> bool:
+        return self.rates.cover and self.counts[what] < times
+
     def life_config(self) -> tuple[str, bool]:
         """This life's config variant and whether a technician applies its layout."""
         variant = self.rng.choice(LAYOUTS) if self.rng.random() < self.rates.layout else BASE
         apply = self.rng.random() < self.rates.apply
+        owed = [v for v in LAYOUTS if self.rates.cover and not self.counts[f"lives:{v}"]]
+        if owed and self.counts[f"lives:{BASE}"]:  # after one base life
+            variant = owed[0]
+        apply = apply or self._owed("applies_seen", 2)
         if variant != self.previous:
             self.counts["layout_changes"] += 1
         self.counts[f"lives:{variant}"] += 1
         self.previous = variant
         return variant, apply
 
+    def note_check(self, check: dict) -> None:
+        """A life got ready: count a layout apply it made."""
+        if check.get("layout"):
+            self.counts["applies_seen"] += 1
+
     # -- a second owner ----------------------------------------------------------------------
 
     def second_due(self) -> bool:
         """Whether to try a second owner in this life."""
-        return self.rng.random() < self.rates.second
+        return self.rng.random() < self.rates.second or self._owed("second_process_tries", 2)
 
     def second_owner(self, variant: str, life: int) -> None:
         """Run a second CLI owner while the worker holds the data dir and the bus."""
+        self.counts["second_process_tries"] += 1
         exact = 3 not in VARIANTS[variant][0]
         if exact:
             config, args = self.configs["board_added"], ("locker", "open", "C01")
@@ -135,7 +151,7 @@ class Events:
     def between_lives(self, variant: str, life: int) -> None:
         """After a kill: keep an older copy now and then, and maybe damage the data dir."""
         cfg = load_config(self.configs[variant])
-        if self.rng.random() < self.rates.damage:
+        if self.rng.random() < self.rates.damage or self._owed("damages", len(DAMAGES)):
             self.damage(variant, life)
         if life - self.older_life >= OLDER_EVERY and cfg.db_path.exists():
             self._keep_older(cfg.db_path, life)

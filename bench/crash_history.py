@@ -35,7 +35,7 @@ class Deposit:
     fate: str = "never_put"  # in | taken:pickup | taken:retrieve | taken:staff
     opened: list[str] = field(default_factory=list)  # pickup ops that unlocked its door
     attempts: int = 0  # pickup ops for it, any method (probes included)
-    checked_empty: bool = False  # staff opened it for an unconfirmed item and found nothing
+    staff_checked: bool = False  # not inside, held unconfirmed; staff came to check (retrieve)
 
 
 @dataclass
@@ -101,6 +101,9 @@ class History:
                                                     op.id)
             elif op.kind == "pickup" and ev["case"] in self.deposits:
                 self.deposits[ev["case"]].attempts += 1
+            elif op.kind == "retrieve" and ev.get("unconfirmed") and self._not_inside(
+                    ev.get("case")):
+                self.deposits[ev["case"]].staff_checked = True  # whatever the door shows
         elif e == "result" and op is not None:
             self._result(op, ev)
         elif e in ("put", "take"):
@@ -118,8 +121,7 @@ class History:
             self.wirings.append((ev["after"], ev["keys"]))
         elif e == "found_empty" and ev["by"] == "retrieve" and op is not None \
                 and op.begin.get("unconfirmed") and self._not_inside(op.begin.get("case")):
-            self.deposits[op.begin["case"]].checked_empty = True  # the check staff were asked
-            self.staff_checks += 1
+            self.staff_checks += 1  # the check staff were asked for: nothing inside
         elif e == "found_empty" and ev["by"] in ("pickup", "retrieve"):
             self.violations.append(violation(
                 "opened_empty", f"op {ev['op']} ({ev['by']}) opened {ev['key']} and found it "
