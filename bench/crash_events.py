@@ -49,8 +49,8 @@ class EventRates:
     second: float = 0.1  # a second owner is tried while the worker runs
     damage: float = 0.04  # the data dir is damaged before the next life
     cover: bool = False  # first of all: each layout variant, 2 applies, 2 second owners and
-    # each damage once (a short run, e.g. the test suite's, covers every path whatever the
-    # timing of the kills)
+    # each damage once (unless `damage` is 0): a short run, e.g. the test suite's, covers every
+    # path whatever the timing of the kills
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -151,7 +151,8 @@ class Events:
     def between_lives(self, variant: str, life: int) -> None:
         """After a kill: keep an older copy now and then, and maybe damage the data dir."""
         cfg = load_config(self.configs[variant])
-        if self.rng.random() < self.rates.damage or self._owed("damages", len(DAMAGES)):
+        owed = self.rates.damage > 0 and self._owed("damages", len(DAMAGES))
+        if self.rng.random() < self.rates.damage or owed:
             self.damage(variant, life)
         if life - self.older_life >= OLDER_EVERY and cfg.db_path.exists():
             self._keep_older(cfg.db_path, life)

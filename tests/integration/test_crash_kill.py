@@ -5,9 +5,10 @@ holds two items, no pickup code opens twice and the audit chain verifies.
 The same rig as `bench/crash_kill.py` (500 kills), with a dozen kills; its seeded events are
 all covered (`EventRates.cover`): lives under each changed layout with a technician applying
 it, a second owner refused while a worker runs, and each damage of the data dir refused and
-repaired (issue 11). The negative control
-runs the rig against a locker whose pickups do not consume their code, and expects the
-checks to say so: a checker that can no longer fail would otherwise go unnoticed.
+repaired (issue 11). The negative controls
+run the rig against a locker whose pickups do not consume their code, a worker that takes no
+owner lock and a layout apply that blocks nothing, and expect the checks to say so: a checker
+that can no longer fail would otherwise go unnoticed.
 """
 
 from __future__ import annotations
@@ -62,3 +63,22 @@ def test_checker_catches_a_locker_that_does_not_consume_codes(tmp_path):
 
     kinds = {v["kind"] for v in run.violations}
     assert {"used_code_live", "intent_without_code"} <= kinds, run.violations
+
+
+def test_checker_catches_a_second_owner_without_the_os_locks(tmp_path):
+    # the worker takes no data dir or bus lock: the second CLI process opens the database and
+    # only the exclusive serial port keeps it off the bus, so its refusal is not the lock's line
+    run = run_campaign(2, SEED, tmp_path, sabotage="no_owner_lock", startup_kill_share=0.0,
+                       rates=EventRates(cover=True, damage=0.0))
+
+    kinds = {v["kind"] for v in run.violations}
+    assert kinds & {"second_owner_unclear", "second_master"}, run.violations
+
+
+def test_checker_catches_a_layout_apply_that_rewires_occupied_compartments(tmp_path):
+    # every life applies its layout, with nothing blocked: board 1 removed, then the swaps
+    run = run_campaign(4, SEED, tmp_path, sabotage="rewire_anything", startup_kill_share=0.0,
+                       rates=EventRates(cover=True, apply=1.0, damage=0.0))
+
+    kinds = {v["kind"] for v in run.violations}
+    assert "rewired_occupied" in kinds, run.violations
