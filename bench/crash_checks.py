@@ -19,13 +19,14 @@ physical state and the side log; every violation is a dict `{"kind", "detail"}`.
 # finished after its door was shut), `unexpected_unlock` (a door unlocked with no operation
 # under way, e.g. during start-up), `db_inconsistent` (compartment state against its item) and
 # `model_mismatch` (the rig's own bookkeeping). Some are found while replaying the side log
-# (`bench/crash_history.py`), the rest here.
+# (`bench/crash_history.py`), the rest here; the layout invariants in bench/crash_layout.py.
 
 from __future__ import annotations
 
 from collections import Counter
 
-from bench.crash_history import History, violation
+from bench.crash_history import Deposit, History, violation
+from bench.crash_people import OFFLINE_AT_START
 from bench.crash_sim_state import item_counts, key_of
 from locker.identity_hash import IdentityHasher
 from terminal.composition import LockerRuntime
@@ -48,7 +49,7 @@ def check_state(runtime: LockerRuntime, hasher: IdentityHasher, state: dict, his
         receipt_uses = Counter(r["intent_id"] for r in conn.execute(
             "SELECT intent_id FROM receipt_uses"))
         tasks = [dict(r) for r in conn.execute(
-            "SELECT compartment_id FROM staff_tasks WHERE resolved_at IS NULL")]
+            "SELECT compartment_id, kind, message FROM staff_tasks WHERE resolved_at IS NULL")]
     bad: list[dict] = []
     flagged: list[dict] = []
     counts = item_counts(state)
@@ -70,13 +71,19 @@ def check_state(runtime: LockerRuntime, hasher: IdentityHasher, state: dict, his
     live = {c["code_hash"]: c["item_id"] for c in codes
             if c["consumed_at"] is None and c["voided_at"] is None}
     task_keys = {comps[t["compartment_id"]][0] for t in tasks if t["compartment_id"] in comps}
+    # compartments the locker could not read (board off the bus): what is inside is unknown
+    unknown = {t["compartment_id"] for t in tasks
+               if t["kind"] == "wiring_missing" or OFFLINE_AT_START in t["message"]}
     for dep in history.deposits.values():
         item = by_case.get(dep.case)
         st = item["state"] if item else None
         where = comps[item["compartment_id"]][0] if item else None
         said = f"the store says {st} in {where}"
         code_live = live.get(hasher.pickup_code(dep.code))
-        if dep.fate == "never_put":
+        unconfirmed = _unconfirmed(dep, item, unknown)
+        if unconfirmed is not None and dep.fate != "in":
+            flagged.append(violation(unconfirmed, f"case {dep.case} {dep.fate}; {said}"))
+        elif dep.fate == "never_put":
             if st not in (None, "cancelled"):
                 bad.append(violation("phantom_item", f"case {dep.case} never went in; {said}"))
             elif item is not None and code_live is not None:
@@ -118,18 +125,43 @@ def check_state(runtime: LockerRuntime, hasher: IdentityHasher, state: dict, his
                 f"receipt pickup intent {intent['id']} ({intent['resolution']}) used "
                 f"{receipt_uses[intent['id']]} receipts"))
     unlocked = Counter(k for op in history.ops.values() for k in op.unlocks)
-    journalled = Counter(comps[i["compartment_id"]][0] for i in intents)
+    journalled = Counter(_intent_key(history, i, comps) for i in intents)
     for key, n in sorted(unlocked.items()):
         if n > journalled[key]:
             bad.append(violation("unjournalled_unlock", f"channel {key} unlocked in {n} "
                                                         f"operations, {journalled[key]} intents"))
-    bad += _consistency(comps, items, expect_empty)
+    unwired = {t["compartment_id"] for t in tasks if t["kind"] == "wiring_missing"}
+    bad += _consistency(comps, items, expect_empty, unwired)
     return bad, flagged
 
 
+def _unconfirmed(dep: Deposit, item: dict | None, unknown: set[str]) -> str | None:
+    """An item not inside whose record waits for (or got) the staff check the locker asked for
+    because it could not read the compartment (its board was off the bus at reconciliation):
+    `held_for_check` while the task is open, `staff_checked` once staff retrieved the record
+    (found the compartment empty, or were killed on the way and reconciliation finished the
+    retrieval). The locker has no other way to close such a record (see docs/BENCHMARKS.md)."""
+    if item is None:
+        return None
+    if item["state"] == "held" and item["compartment_id"] in unknown:
+        return "held_for_check"
+    if item["state"] == "retrieved" and dep.staff_checked:
+        return "staff_checked"
+    return None
+
+
+def _intent_key(history: History, intent: dict, comps: dict[str, tuple[str, str]]) -> str:
+    """The channel an intent's compartment was wired to when the intent was written (a layout
+    applied since may have rewired the compartment, if it was free)."""
+    wiring = history.wiring_for(intent["id"]) or {}
+    return wiring.get(intent["compartment_id"]) or comps[intent["compartment_id"]][0]
+
+
 def _consistency(comps: dict[str, tuple[str, str]], items: list[dict],
-                 expect_empty: bool) -> list[dict]:
-    """Compartment states against the items the store has inside them."""
+                 expect_empty: bool, unwired: set[str]) -> list[dict]:
+    """Compartment states against the items the store has inside them; a stored item may sit
+    in a compartment out of service (`fault`) while its wiring is missing (`unwired`: open
+    `wiring_missing` tasks), e.g. its board left the config."""
     bad = []
     inside = {i["compartment_id"]: i for i in items if i["state"] in IN_LOCKER}
     for cid, (_key, state) in comps.items():
@@ -137,7 +169,7 @@ def _consistency(comps: dict[str, tuple[str, str]], items: list[dict],
         allowed = {None: ("empty", "disabled", "suspect", "fault"),
                    "stored": ("occupied",), "expired": ("occupied",),
                    "held": ("suspect", "fault")}[item["state"] if item else None]
-        if state not in allowed:
+        if state not in allowed and not (state == "fault" and cid in unwired):
             bad.append(violation("db_inconsistent", f"compartment {cid} is {state} with item "
                                                     f"{item['state'] if item else None}"))
         if expect_empty and item is not None:

@@ -35,6 +35,7 @@ class Deposit:
     fate: str = "never_put"  # in | taken:pickup | taken:retrieve | taken:staff
     opened: list[str] = field(default_factory=list)  # pickup ops that unlocked its door
     attempts: int = 0  # pickup ops for it, any method (probes included)
+    staff_checked: bool = False  # not inside, held unconfirmed; staff came to check (retrieve)
 
 
 @dataclass
@@ -68,6 +69,9 @@ class History:
         self.outcomes: Counter[str] = Counter()
         self.last_desc = "nothing"
         self.lines = 0
+        # the wiring (compartment id -> channel key) from each intent id on: layouts change it
+        self.wirings: list[tuple[int, dict[str, str]]] = []
+        self.staff_checks = 0  # unconfirmed items staff found not there (a board was away)
 
     @classmethod
     def replay(cls, path: Path) -> History:
@@ -97,6 +101,9 @@ class History:
                                                     op.id)
             elif op.kind == "pickup" and ev["case"] in self.deposits:
                 self.deposits[ev["case"]].attempts += 1
+            elif op.kind == "retrieve" and ev.get("unconfirmed") and self._not_inside(
+                    ev.get("case")):
+                self.deposits[ev["case"]].staff_checked = True  # whatever the door shows
         elif e == "result" and op is not None:
             self._result(op, ev)
         elif e in ("put", "take"):
@@ -110,6 +117,11 @@ class History:
             elif ev["happened"]:
                 self._apply()
             self.pending = None
+        elif e == "wiring":
+            self.wirings.append((ev["after"], ev["keys"]))
+        elif e == "found_empty" and ev["by"] == "retrieve" and op is not None \
+                and op.begin.get("unconfirmed") and self._not_inside(op.begin.get("case")):
+            self.staff_checks += 1  # the check staff were asked for: nothing inside
         elif e == "found_empty" and ev["by"] in ("pickup", "retrieve"):
             self.violations.append(violation(
                 "opened_empty", f"op {ev['op']} ({ev['by']}) opened {ev['key']} and found it "
@@ -218,6 +230,19 @@ class History:
             return f"{self._name(op)}.result:{ev.get('outcome') or 'error'}"
         return f"{self._name(op)}.{e}"
 
+    def _not_inside(self, case: str | None) -> bool:
+        dep = self.deposits.get(case or "")
+        return dep is not None and dep.fate != "in"
+
+    def wiring_for(self, intent_id: int | None) -> dict[str, str] | None:
+        """The wiring an intent was created under (None: the latest); None if never logged."""
+        found = None
+        for after, keys in self.wirings:
+            if intent_id is not None and intent_id <= after:
+                break
+            found = keys
+        return found
+
     # -- choices for the people --------------------------------------------------------------
 
     def inside(self) -> list[Deposit]:
@@ -236,5 +261,6 @@ class History:
         fates = Counter(d.fate for d in self.deposits.values())
         return {"deposits": len(self.deposits), "fates": dict(fates),
                 "ops": len(self.ops), "outcomes": dict(sorted(self.outcomes.items())),
-                "codes_opened": sum(1 for d in self.deposits.values() if d.opened)}
+                "codes_opened": sum(1 for d in self.deposits.values() if d.opened),
+                "staff_checks_empty": self.staff_checks}
 

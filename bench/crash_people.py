@@ -15,7 +15,7 @@ from bench.crash_side_log import SideLog
 from bench.crash_sim_state import compact_unlocks, open_doors, parse_key
 from hardware.drivers.sim_control import SimControl
 from locker.errors import LockerError
-from locker.models import DOOR_SEEN_OPEN, NEEDS_STAFF, RETRIEVABLE, Outcome
+from locker.models import DOOR_SEEN_OPEN, NEEDS_STAFF, RETRIEVABLE, Outcome, StaffTask, TaskKind
 from locker.receipt_token import ReceiptIssuer, ReceiptKind
 from locker.reports import OpenResult
 from locker.staff_identity import Technician
@@ -25,6 +25,7 @@ STAFF = Technician("crash-staff-01")
 COURIER = Technician("crash-courier-01")
 APPLICANT = "测试申请人"  # obviously not a person
 SIZES = ("S",) * 5 + ("M",) * 3 + ("L",) * 2 + ("XL",)
+OFFLINE_AT_START = "offline at start-up"  # locker/reconcile.py's reason for a held item
 METHODS = ("code", "receipt")  # the pickup code or the receipt QR, each with the ID card
 
 
@@ -37,6 +38,12 @@ def fake_id(case: str, other: bool = False) -> str:
 def fake_phone(case: str) -> str:
     """An obviously fake phone number (unallocated 100 prefix)."""
     return f"100{int(case[4:12], 16) % 10**8:08d}"
+
+
+def unconfirmed_task(task: StaffTask) -> bool:
+    """A task raised because the locker could not read the compartment: its board was not on
+    the bus (a removed board, bench/crash_layout.py), so whether an item is inside is unknown."""
+    return task.kind is TaskKind.WIRING_MISSING or OFFLINE_AT_START in task.message
 
 
 class People:
@@ -56,6 +63,7 @@ class People:
     keys: dict[str, str]  # compartment id -> channel key
     comp_of: dict[str, str]  # channel key -> compartment id
     ctl: Any  # the running controller
+    units: set[int]  # boards the config lists (a task on another board waits for its wiring)
 
     def pause(self, top: float = 0.12) -> None:
         """A person's hesitation: spreads the kill points (not a synchronisation)."""
@@ -163,7 +171,12 @@ class People:
         row = next(c for c in self.ctl.status().compartments if c.id == compartment_id)
         retrieve = row.item_state is not None and row.item_state in RETRIEVABLE
         kind = "retrieve" if retrieve else "staff_open"
-        op = self.begin(kind, comp=compartment_id, key=key)
+        # a task the locker opened because it could not look (the board was off the bus):
+        # staff check whether the item is there at all
+        unconfirmed = any(unconfirmed_task(t) for t in self.ctl.tasks()
+                          if t.compartment_id == compartment_id)
+        op = self.begin(kind, comp=compartment_id, key=key, case=row.case_no,
+                        unconfirmed=unconfirmed)
         try:
             res = self.ctl.retrieve(compartment_id, STAFF) if retrieve else \
                 self.ctl.staff_open(compartment_id, STAFF, "crash rig: staff task")
@@ -184,10 +197,15 @@ class People:
                 self.ctl.resolve_task(task.id, STAFF, "crash rig: compartment checked")
         self.log.write(ev="staff_done", op=op)
 
+    def workable(self, compartment_id: str | None) -> bool:
+        """Whether staff can open the compartment: its board is on the configured bus."""
+        key = self.keys.get(compartment_id or "")
+        return key is not None and parse_key(key)[0] in self.units
+
     def step(self) -> None:
         """One random thing the people do."""
         self.pause(0.08)
-        tasks = self.ctl.tasks()
+        tasks = [t for t in self.ctl.tasks() if self.workable(t.compartment_id)]
         inside = self.history.inside()
         r = self.rng.random()
         if tasks and r < 0.3:
@@ -217,6 +235,9 @@ class People:
                 continue
             comp = self.comp_of[dep.key]
             row = next(c for c in self.ctl.status().compartments if c.id == comp)
+            if row.state in NEEDS_STAFF:  # out of service (e.g. its board was removed): staff
+                self.staff_round(comp)
+                continue
             if row.case_no == dep.case and row.item_state is not None \
                     and row.item_state.value in ("stored", "expired"):
                 method = next(methods)
@@ -228,4 +249,8 @@ class People:
                 else:
                     self.probe(dep, "used")
             if dep.fate == "in":
+                self.staff_round(comp)
+        held = {c.id for c in self.ctl.status().compartments if c.item_state is not None}
+        for comp in sorted({t.compartment_id for t in self.ctl.tasks()} & held):
+            if self.workable(comp):  # items held for a check (their board was off the bus)
                 self.staff_round(comp)

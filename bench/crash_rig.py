@@ -12,7 +12,7 @@ import sys
 from bench.crash_worker import Worker
 from hardware.drivers.sim_control import ControlError
 
-SABOTAGE = ("skip_consume",)  # negative controls: break the locker in the worker only
+SABOTAGE = ("skip_consume", "no_owner_lock", "rewire_anything")  # negative controls
 
 
 def _sabotage(name: str | None) -> None:
@@ -24,6 +24,14 @@ def _sabotage(name: str | None) -> None:
             return None
 
         PickupCodes.consume = keep_code  # type: ignore[method-assign]
+    elif name == "no_owner_lock":  # the worker takes no OS lock: a second owner gets in
+        from terminal import composition
+
+        composition.take_ownership = lambda cfg, role: []  # type: ignore[assignment]
+    elif name == "rewire_anything":  # a layout apply that rewires occupied compartments too
+        from locker import layout
+
+        layout._block = lambda change, why, detail: change  # type: ignore[assignment]
 
 
 def _emit(obj: dict) -> None:
@@ -65,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--probes", type=int, default=3, help="used/void codes tried per start")
     w.add_argument("--final", action="store_true", help="probe all, empty the locker, stop")
     w.add_argument("--sabotage", choices=SABOTAGE, default=None)
+    w.add_argument("--apply-layout", action="store_true",
+                   help="a technician applies the config's layout after start-up")
     return worker_main(parser.parse_args(argv))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.crash_checks import check_state
 from bench.crash_history import CLOSE_WAIT_S, History, violation
+from bench.crash_layout import LAYOUT_TECH, held_wiring, layout_violations, wiring_of
 from bench.crash_people import METHODS, People
 from bench.crash_side_log import SideLog, repair_log
 from bench.crash_sim_state import compact_unlocks, item_counts, key_of
@@ -43,6 +44,7 @@ class Worker(People):
         self.rt: LockerRuntime | None = None
         self.keys: dict[str, str] = {}
         self.comp_of: dict[str, str] = {}
+        self.units = {b.unit for b in self.cfg.bus.boards}
         repair_log(self.log_path)
         self.history = History.replay(self.log_path)
         self.log = SideLog(self.log_path, self.history)
@@ -69,21 +71,30 @@ class Worker(People):
         passerby_first = self.rng.random() < 0.5
         if passerby_first:
             self.shut_open_doors(s0)
+        held = held_wiring(self.cfg.db_path)  # compartments with an item or an opening
         t1 = time.perf_counter()
         self.rt = open_locker(self.cfg)
         t2 = time.perf_counter()
-        for c in self.ctl.status().compartments:
-            self.keys[c.id] = key_of(c.unit, c.channel)
-            self.comp_of[key_of(c.unit, c.channel)] = c.id
         if not passerby_first:
             self.shut_open_doors(self.sim.state())
         for d in self.rt.decisions:
             if d.decision == "waiting_for_close":
                 self.ctl.wait_closed(d.intent_id, CLOSE_WAIT_S)
+        layout = self.apply_layout() if self.args.apply_layout else None
+        for c in self.ctl.status().compartments:
+            self.keys[c.id] = key_of(c.unit, c.channel)
+            self.comp_of[key_of(c.unit, c.channel)] = c.id
+        if self.keys != self.history.wiring_for(None):  # intents from now on use this wiring
+            with self.rt.store.read() as conn:
+                last = conn.execute("SELECT coalesce(max(id), 0) FROM intents").fetchone()[0]
+            self.log.write(ev="wiring", after=last, keys=self.keys)
         t3 = time.perf_counter()
         state = self.sim.state()
         self.log.write(ev="ready_state", u=compact_unlocks(state))
         bad, flagged = check_state(self.rt, self.hasher, state, self.history)
+        with self.rt.store.read() as conn:
+            wiring_bad, out_of_service = layout_violations(conn, held, self.units)
+        bad += wiring_bad
         dead = self.history.dead_codes()
         if probes is not None:
             dead = self.rng.sample(dead, min(probes, len(dead)))
@@ -98,9 +109,24 @@ class Worker(People):
                 f"{kill_point}+intent:{decisions[-1]['outcome']}",
                 "passerby_first": passerby_first, "decisions": decisions,
                 "violations": bad, "flagged": flagged, "probes": len(dead),
-                "tasks_open": len(self.ctl.tasks()),
+                "tasks_open": len(self.ctl.tasks()), "layout": layout,
+                "held_compartments": len(held), "removed_board_items": out_of_service,
                 "timings": {"settle_log_s": round(t1 - t0, 4), "open_s": round(t2 - t1, 4),
                             "doors_s": round(t3 - t2, 4), "check_s": round(t4 - t3, 4)}}
+
+    def apply_layout(self) -> dict:
+        """A technician applies the configured layout (the controller's `apply_layout`)."""
+        before = self.ctl.layout_diff()
+        self.log.write(ev="layout_apply", changes=len(before.changes))
+        with self.rt.store.read() as conn:  # type: ignore[union-attr]
+            wired = wiring_of(conn)
+        left = self.ctl.apply_layout(LAYOUT_TECH)
+        with self.rt.store.read() as conn:  # type: ignore[union-attr]
+            changed = sum(1 for cid, w in wiring_of(conn).items() if wired.get(cid) != w)
+        self.log.write(ev="layout_applied", applied=len(before.applicable),
+                       refused=len(left.blocked))
+        return {"proposed": len(before.changes), "applied": len(before.applicable),
+                "refused": len(left.blocked), "rewired_rows": changed}
 
     def decisions(self) -> list[dict]:
         """What reconciliation decided, with the intent's outcome at the crash and its end."""
