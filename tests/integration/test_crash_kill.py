@@ -78,7 +78,7 @@ def test_checker_catches_a_second_owner_without_the_os_locks(tmp_path):
 def test_checker_catches_a_layout_apply_that_rewires_occupied_compartments(tmp_path):
     # every life applies its layout, with nothing blocked: board 1 removed, then the swaps
     run = run_campaign(4, SEED, tmp_path, sabotage="rewire_anything", startup_kill_share=0.0,
-                       rates=EventRates(cover=True, apply=1.0, damage=0.0))
+                       rates=EventRates(cover=True, apply=1.0, damage=0.0), final=False)
 
     kinds = {v["kind"] for v in run.violations}
     assert "rewired_occupied" in kinds, run.violations
