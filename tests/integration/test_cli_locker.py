@@ -196,12 +196,18 @@ def test_cli_pickup_needs_the_card_and_answers_a_wrong_one_like_the_terminal(sim
                      stdin=fake_id(22))
     unknown = kiosk(cfg, "locker", "pickup", "99999999", "--id-number", "-", "--json",
                     stdin=fake_id(23))
-    for out in (stranger, unknown):
+    said = {}
+    for name, out in (("stranger", stranger), ("unknown", unknown)):
         assert out.returncode == 1
-        assert out.stderr.count("\n") == 1
-        assert "not valid (wrong or already used), or the ID card" in out.stderr
+        assert "Traceback" not in out.stderr
+        # the refusal is the one `kiosk:` line; the outbox sender of this one-shot process may
+        # log a warning beside it (the local platform knows no case SH-CLI-2), timing-dependent
+        lines = [line for line in out.stderr.splitlines() if line.startswith("kiosk:")]
+        assert len(lines) == 1, out.stderr
+        assert "not valid (wrong or already used), or the ID card" in lines[0]
         assert code not in out.stderr
-    assert stranger.stderr == unknown.stderr  # a live code is not confirmed
+        said[name] = lines[0]
+    assert said["stranger"] == said["unknown"]  # a live code is not confirmed
     assert sim.board(unit).channels[channel].unlock_count == unlocks
     db = sqlite3.connect(cfg.parent / "data" / "locker.db")
     try:
