@@ -37,10 +37,11 @@ from bench.common import ROOT, emit, figure
 from bench.fleet_page import GOAL_MS
 from bench.fleet_page import measure as measure_page
 from bench.fleet_storm import storm
-from centre.monitor_ingest import MonitorIngest, wait_until
+from centre.monitor_ingest import MonitorIngest
 from centre.monitor_state import FleetState
 from centre.monitor_store import MonitorStore
 from tests.integration.mosquitto import Broker
+from tests.waiting import wait_for
 
 CENTRE = "bench"
 BROKER_CONF = ("allow_anonymous true", "max_queued_messages 0", "max_inflight_messages 0")
@@ -118,7 +119,7 @@ def ingest_rate(port: int, terminals: int, rounds: int, tmp: Path) -> tuple[floa
     bare = Counter(port, f"kiosk/v1/{CENTRE}/+/#")
     time.sleep(0.5)  # let the subscription settle before the stream starts
     _run_stream(port, terminals, rounds)
-    wait_until(lambda: bare.count >= expected, 60)
+    wait_for(lambda: bare.count >= expected, 60)
     bare.close()
     bare_rate = bare.count / max(bare.last - bare.first, 1e-9)
 
@@ -134,11 +135,11 @@ def ingest_rate(port: int, terminals: int, rounds: int, tmp: Path) -> tuple[floa
     ingest.client.on_message = lambda c, u, m: (original(c, u, m), mark())
     ingest.start()
     retained = 2 * terminals  # status and birth come back as retained on subscribe
-    wait_until(lambda: state.messages >= retained, 60)
+    wait_for(lambda: state.messages >= retained, 60)
     marks["first"] = 0.0
     start = state.messages
     _run_stream(port, terminals, rounds)
-    wait_until(lambda: state.messages - start >= expected, 120)
+    wait_for(lambda: state.messages - start >= expected, 120)
     count = state.messages - start
     rate = count / max(marks["last"] - marks["first"], 1e-9)
     ingest.stop()
@@ -156,8 +157,8 @@ def offline_detect(port: int, tmp: Path) -> tuple[float, float]:
     probe = _client("PROBE", port, will=f"{root}/status")
     probe.loop_start()
     probe.publish(f"{root}/status", b"online", qos=1, retain=True).wait_for_publish(10)
-    wait_until(lambda: state.terminals.get("PROBE") and state.terminals["PROBE"].status
-               == "online", 10)
+    wait_for(lambda: state.terminals.get("PROBE") and state.terminals["PROBE"].status
+             == "online", 10)
     settled = {"n": -1}
 
     def quiet() -> bool:  # the retained backlog of the whole fleet is ingested
@@ -172,7 +173,7 @@ def offline_detect(port: int, tmp: Path) -> tuple[float, float]:
     while state.terminals["PROBE"].status != "offline" and time.perf_counter() - t0 < 60:
         time.sleep(0.0005)  # timing a state change; the checker thread is not involved
     monitor_s = time.perf_counter() - t0
-    wait_until(lambda: f"{root}/status" in bare.times, 10)
+    wait_for(lambda: f"{root}/status" in bare.times, 10)
     bare_s = bare.times.get(f"{root}/status", t0) - t0
     bare.close()
     ingest.stop()
@@ -199,8 +200,8 @@ def silent_detect(port: int) -> float:
     health = json.dumps({"ts": "2026-11-23T00:00:00Z", "session": 1, "seq": 1}).encode()
     probe.publish(f"{root}/health", health, qos=0).wait_for_publish(10)
     t0 = time.perf_counter()  # the last sign of life
-    wait_until(lambda: state.terminals.get("SILENT") and state.terminals["SILENT"].status
-               == "online", 10)
+    wait_for(lambda: state.terminals.get("SILENT") and state.terminals["SILENT"].status
+             == "online", 10)
     while state.terminals["SILENT"].status != "offline" and time.perf_counter() - t0 < 30:
         time.sleep(0.005)  # timing a state change made by the checker thread
     silent_s = time.perf_counter() - t0

@@ -15,8 +15,9 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from centre.monitor_ingest import MonitorIngest, wait_until
+from centre.monitor_ingest import MonitorIngest
 from centre.monitor_state import FleetState
+from tests.waiting import wait_for
 
 CENTRE = "bench"
 
@@ -70,7 +71,7 @@ class Driver(threading.Thread):
         with self.lock:
             dropped, self.clients = self.clients, []
         seen = self.rounds
-        wait_until(lambda: self.rounds > seen + 1, 5)
+        wait_for(lambda: self.rounds > seen + 1, 5)
         return dropped
 
 
@@ -89,7 +90,7 @@ def truth(port: int, ids: list[str]) -> dict[str, tuple[str, int]]:
                                                    (f"kiosk/v1/{CENTRE}/+/birth", 1)])
     client.connect("127.0.0.1", port)
     client.loop_start()
-    wait_until(lambda: all(len(v) == 2 for v in got.values()), 30)
+    wait_for(lambda: all(len(v) == 2 for v in got.values()), 30)
     client.disconnect()
     client.loop_stop()
     return {t: (v.get("status", "?"), v.get("birth", 0)) for t, v in got.items()}
@@ -116,8 +117,8 @@ def storm(port: int, size: int) -> tuple[int, float, int]:
 
     for t in ids:
         bring_up(t, 1)
-    wait_until(lambda: sum(1 for t in ids if t in state.terminals
-                           and state.terminals[t].session == 1) == size, 60)
+    wait_for(lambda: sum(1 for t in ids if t in state.terminals
+                         and state.terminals[t].session == 1) == size, 60)
     for c in driver.drop_all():
         c.socket().close()  # the site's network drops: every Will fires
     t0 = time.perf_counter()
@@ -129,7 +130,7 @@ def storm(port: int, size: int) -> tuple[int, float, int]:
         with state.lock:
             return sum(1 for t, w in want.items() if t not in state.terminals
                        or (state.terminals[t].status, state.terminals[t].session) != w)
-    wait_until(lambda: errors() == 0, 30)
+    wait_for(lambda: errors() == 0, 30)
     settle = time.perf_counter() - t0
     wrong = errors()
     for c in driver.drop_all():

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 
@@ -140,12 +139,3 @@ class MonitorIngest:
         self.client.loop_stop()
         self.write_snapshots()
 
-
-def wait_until(pred: Callable[[], object], timeout: float = 10.0) -> bool:
-    """Poll `pred` until true or the deadline (for tests and the CLI's start-up)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)  # polling with a deadline, not synchronisation
-    return bool(pred())

@@ -26,6 +26,7 @@ import dataclasses
 import os
 import signal
 import threading
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,10 +146,16 @@ class Monitor:
             self._thread.start()
 
     def wait_serving(self, timeout: float = 10.0) -> bool:
-        """Whether the dashboard started listening within `timeout`."""
-        from centre.monitor_ingest import wait_until
+        """Whether the dashboard started listening within `timeout`.
 
-        return wait_until(lambda: self.server is not None and self.server.started, timeout)
+        uvicorn only sets a flag when it listens (no event to await), so this polls it.
+        """
+        deadline = time.monotonic() + timeout
+        while not (self.server is not None and self.server.started):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)  # polling uvicorn's flag with a deadline, not synchronisation
+        return True
 
     def serve_forever(self) -> None:
         """Run in the foreground until SIGTERM or Ctrl-C (the CLI), then stop cleanly.

@@ -20,7 +20,7 @@ from hardware.drivers.id_reader_sim import fake_card
 from locker.receipt_token import ReceiptKind
 from tests.e2e.night_life import Hands, Life
 from tests.e2e.night_world import PROXY_CASE, TERMINAL_ID, NightWorld
-from tests.integration.waiting import wait_for
+from tests.waiting import wait_for
 
 BADGE = "88001234"  # tests.ui.staff_scenario's admin
 STRANGER = fake_card(90, name="路人甲")

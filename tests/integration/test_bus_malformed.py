@@ -23,8 +23,8 @@ from hardware.lock_board import (
 from locker.models import Outcome
 from locker.settings import LockerSettings
 from locker.unlock import Unlocker
-from tests.integration.waiting import wait_for
 from tests.unit.locker_fakes import TEST_HASH_KEY_ONLY_FOR_TESTS
+from tests.waiting import wait_for
 
 
 def _unlocks(rig, unit: int, channel: int) -> int:

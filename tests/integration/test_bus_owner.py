@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from hardware.lock_board import BoardSnapshot, BoardUnavailable, LockBoardError
-from tests.integration.waiting import wait_for
+from tests.waiting import wait_for
 
 
 @pytest.mark.parametrize("link", ["pty", "tcp://127.0.0.1:0"])

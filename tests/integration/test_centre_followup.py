@@ -20,8 +20,8 @@ from remote.platform_models import EvaluationLevel
 from remote.platform_sender import OutboxSender
 from terminal import cli
 from tests.integration.centre_server import ID_SECRET, centre  # noqa: F401 - the fixture
-from tests.integration.waiting import wait_for
 from tests.unit.locker_fakes import FakeClock, make_rig
+from tests.waiting import wait_for
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 IN_LOCKER, ACCEPTED, RECEIVED = "SJ20261112000009", "SJ20261118000032", "SJ20261123000101"

@@ -28,7 +28,7 @@ from remote.platform_http import HttpPlatform
 from remote.platform_models import MessageKind, OutboundMessage
 from tests.integration.centre_server import OTHER_TOKEN, STAFF_TOKEN, TOKEN, CentreServer
 from tests.integration.test_centre_platform import _every_value
-from tests.integration.waiting import wait_for
+from tests.waiting import wait_for
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 # case → (the applicant's phone in assets/catalogue/cases.json, what the notice is)

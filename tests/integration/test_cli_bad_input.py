@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.integration.waiting import wait_for
 from tests.unit.locker_fakes import fake_id
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "10012345678"

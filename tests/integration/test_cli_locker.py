@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.waiting import wait_for
 from tests.unit.locker_fakes import fake_id
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,8 @@ from locker.models import AlarmType, CompartmentState, Outcome, Size
 from locker.staff_identity import Technician
 from terminal.composition import open_locker
 from terminal.config import load_config
-from tests.integration.waiting import wait_for as until
 from tests.unit.locker_fakes import fake_id, fake_phone
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -80,13 +80,13 @@ def test_offline_board_fails_clearly_and_the_code_stays_valid(locker):
     runtime, sim = locker
     result, unit, ch = deposit(runtime, sim, 2)
     sim.board(unit).faults.offline = True
-    assert until(lambda: not runtime.bus.is_online(unit))
+    assert wait_for(lambda: not runtime.bus.is_online(unit))
     refused = pick(runtime, result)
     assert refused.outcome is Outcome.FAILED
     assert not sim.board(unit).channel(ch).door_open
     assert any(a.type is AlarmType.BOARD_OFFLINE for a in runtime.controller.open_alarms())
     sim.board(unit).faults.offline = False
-    assert until(lambda: runtime.bus.is_online(unit))
+    assert wait_for(lambda: runtime.bus.is_online(unit))
     again = pick(runtime, result)
     assert again.outcome is Outcome.OPENED
     assert sim.board(unit).channel(ch).door_open
@@ -111,9 +111,9 @@ def test_forced_and_left_open_doors_raise_alarms(locker):
     runtime, sim = locker
     # A door already open at start is "found open", not forced: let the watch see it shut once.
     started = time.monotonic()
-    assert until(lambda: runtime.bus.snapshot(2).read_at > started)
+    assert wait_for(lambda: runtime.bus.snapshot(2).read_at > started)
     sim.board(2).force(4)
-    assert until(lambda: {AlarmType.DOOR_FORCED, AlarmType.DOOR_LEFT_OPEN}
-                 <= {a.type for a in runtime.controller.open_alarms()})
+    assert wait_for(lambda: {AlarmType.DOOR_FORCED, AlarmType.DOOR_LEFT_OPEN}
+                    <= {a.type for a in runtime.controller.open_alarms()})
     sim.board(2).close(4)
-    assert until(lambda: not runtime.controller.open_alarms())
+    assert wait_for(lambda: not runtime.controller.open_alarms())

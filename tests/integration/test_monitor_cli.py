@@ -9,8 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from centre.monitor_ingest import wait_until
 from tests.integration.mosquitto import Broker, free_port
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def test_monitor_serves_the_sign_in_page_and_stops_on_sigterm(tmp_path):
                     return r.read().decode()
             except OSError:
                 return ""
-        assert wait_until(lambda: "Sign in" in page(), 20)
+        assert wait_for(lambda: "Sign in" in page(), 20)
         assert (tmp_path / "mon" / "command_keys.json").exists()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0

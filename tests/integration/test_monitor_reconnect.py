@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from centre.monitor_main import Monitor, MonitorConfig
 from tests.integration.mosquitto import Broker, free_port
-from tests.integration.waiting import wait_for
+from tests.waiting import wait_for
 
 CENTRE = "c-reconnect"
 

@@ -18,10 +18,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from centre.monitor_ingest import wait_until
 from centre.monitor_report import Period, build_report
 from tests.integration.browser import chromium, shot, wait
 from tests.integration.monitor_site import MonitorSite
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.slow]
 assert shutil.which("/usr/bin/chromedriver"), "needs chromium-driver: run scripts/setup.sh"
@@ -30,12 +30,13 @@ PASSWORD = "report-test-password"
 ROOT = Path(__file__).resolve().parents[2]
 # A terminal with its own simulated boards; `work` does business on them and says what it did.
 RUNNER = """
-import json, sys, time
+import json, sys
 from datetime import UTC, datetime, timedelta
 from terminal.composition import open_locker
 from terminal.config import load_config
 from locker.staff_identity import Technician
 from tests.unit.locker_fakes import fake_id, fake_phone
+from tests.waiting import wait_for
 
 rt = open_locker(load_config(sys.argv[1]))
 c, link = rt.controller, rt.mqtt.link
@@ -43,16 +44,13 @@ c, link = rt.controller, rt.mqtt.link
 def settle(result, item):
     row = next(x for x in c.status().compartments if x.id == result.compartment_id)
     board = rt.sim.board(row.unit)
-    deadline = time.monotonic() + 10
-    while not board.channels[row.channel].door_open and time.monotonic() < deadline:
-        time.sleep(0.01)  # the simulated door has no event: poll with a deadline
+    wait_for(lambda: board.channels[row.channel].door_open, 10)  # the simulated door has no event
     getattr(board, item)(row.channel)
     board.close(row.channel)
     assert c.wait_closed(result.intent_id, 10)
 
-deadline = time.monotonic() + 10
-while link.event_cursor("audit") is None and time.monotonic() < deadline:
-    time.sleep(0.02)  # the event pump starts at the audit log's end: let it start first
+# the event pump starts at the audit log's end: let it start first
+wait_for(lambda: link.event_cursor("audit") is not None, 10)
 print("ready", flush=True)
 for line in sys.stdin:
     if line.strip() != "work":
@@ -100,7 +98,7 @@ def status(site: MonitorSite) -> str:
 
 def test_availability_and_counts_match_what_the_terminal_did(site):
     proc = start(site)
-    assert wait_until(lambda: status(site) == "online", 15)
+    assert wait_for(lambda: status(site) == "online", 15)
     t_start = time.time()
     assert proc.stdin is not None
     assert proc.stdout is not None
@@ -111,10 +109,10 @@ def test_availability_and_counts_match_what_the_terminal_did(site):
 
     t_kill = time.time()
     site.kill(proc)
-    assert wait_until(lambda: status(site) == "offline", 10)
+    assert wait_for(lambda: status(site) == "offline", 10)
     time.sleep(2.0)  # the outage itself: its length is measured, not waited on
     start(site)
-    assert wait_until(lambda: status(site) == "online", 20)
+    assert wait_for(lambda: status(site) == "online", 20)
     t_back = time.time()
     time.sleep(2.0)  # online again for a while
     t_end = time.time()

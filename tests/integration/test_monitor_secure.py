@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from centre.monitor_ingest import wait_until
 from centre.monitor_main import Monitor, MonitorConfig
 from terminal.composition import open_locker
 from terminal.config import load_config
 from tests.integration.secure_broker import CENTRE_USER, SecureBroker, password_for
+from tests.waiting import wait_for
 
 CENTRE, T = "c-sec", "T-sec"
 
@@ -51,12 +51,12 @@ def test_monitor_over_tls_sees_the_terminal_and_its_command_is_obeyed(site):
 
     def status() -> str:
         return (monitor.state.detail(T) or {}).get("status", "")
-    assert wait_until(lambda: status() == "online", 20)
+    assert wait_for(lambda: status() == "online", 20)
     req_id = monitor.sender.send(T, "open", {"compartment": "A02"}, "wang.li", "technician")
 
     def result() -> str:
         return next(c["result"] for c in monitor.state.detail(T)["commands"]
                     if c["req_id"] == req_id)
-    assert wait_until(lambda: result() == "done", 20), monitor.state.detail(T)["commands"]
+    assert wait_for(lambda: result() == "done", 20), monitor.state.detail(T)["commands"]
     assert sim.board(1).channel(1).door_open
     sim.board(1).close(1)

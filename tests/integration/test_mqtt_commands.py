@@ -26,8 +26,8 @@ from terminal.composition import LockerRuntime, open_locker
 from terminal.config import load_config
 from tests.integration.mosquitto import Msg, Watcher
 from tests.integration.secure_broker import CENTRE_USER, SecureBroker
-from tests.integration.waiting import wait_for
 from tests.unit.locker_fakes import fake_id, fake_phone
+from tests.waiting import wait_for
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "mqtt"
 CENTRE, TERMINAL = "c-test", "T-9"

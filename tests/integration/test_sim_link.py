@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import serial
@@ -20,6 +20,9 @@ from hardware.drivers.serial_url import serial_url
 from hardware.drivers.sim_control import ControlHandler, ControlServer, SimControl
 from hardware.drivers.sim_rtu import crc_ok
 from hardware.drivers.sim_serve import Endpoint, answer_delay, open_endpoint
+from tests.waiting import wait_for
+
+LATE = "condition not met in time"
 
 
 def rtu(hex_pdu: str) -> bytes:
@@ -44,13 +47,6 @@ def transact(port: serial.Serial, request: bytes, answer_len: int = 8) -> bytes:
 def door_bits(answer: bytes) -> list[bool]:
     assert crc_ok(answer)
     return [bool(answer[3 + i // 8] >> (i % 8) & 1) for i in range(24)]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.005)
 
 
 @pytest.fixture
@@ -86,7 +82,7 @@ def test_read_doors_and_unlock(endpoint: Endpoint, bus: SimBus):
         assert transact(port, READ_DOORS_1) == bytes.fromhex("01 02 03 05 00 00 68 4f")
         unlock = rtu("01050003ff00")
         assert transact(port, unlock) == unlock
-        wait_for(lambda: door_bits(transact(port, READ_DOORS_1))[3])
+        wait_for(lambda: door_bits(transact(port, READ_DOORS_1))[3], 2.0, message=LATE)
     assert ctl.channel(1, 3)["unlocks"] == 1
 
 
@@ -124,7 +120,8 @@ def test_broadcast_gets_no_answer_but_acts(endpoint: Endpoint, bus: SimBus):
     with open_port(endpoint.link, 115200, timeout=0.1) as port:
         assert transact(port, rtu("00050001ff00")) == b""
     ctl = SimControl(bus)
-    wait_for(lambda: ctl.channel(1, 1)["door_open"] and ctl.channel(2, 1)["door_open"])
+    wait_for(lambda: ctl.channel(1, 1)["door_open"] and ctl.channel(2, 1)["door_open"], 2.0,
+             message=LATE)
 
 
 @pytest.mark.parametrize("baud", [9600, 115200])
@@ -241,6 +238,6 @@ def test_cli_json_on_a_pty():
             flash = rtu("03060204 0003")  # flash channel 4 for 300 ms
             assert transact(port, flash) == flash
         with SimControl(info["control"]) as ctl:
-            wait_for(lambda: ctl.channel(3, 4)["door_open"])
+            wait_for(lambda: ctl.channel(3, 4)["door_open"], 2.0, message=LATE)
     finally:
         assert stop_cli(proc) == 0

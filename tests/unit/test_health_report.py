@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from remote.health import ReachabilityProbe, outbox_body
 from tests.unit.locker_fakes import FakeClock
+from tests.waiting import wait_for
 
 
 def test_a_quick_check_is_in_the_first_report_and_repeats_at_most_every_interval():
@@ -46,9 +47,7 @@ def test_a_hanging_check_does_not_hold_up_the_report():
     assert time.monotonic() - started < 1
     assert len(calls) == 1
     release.set()
-    deadline = time.monotonic() + 5
-    while probe.value() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: probe.value() is not None, 5)
     assert probe.value() is False
 
 

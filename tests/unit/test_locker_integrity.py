@@ -196,7 +196,7 @@ def test_staff_enrolled_before_the_first_start_leave_the_database_empty(tmp_path
 def test_the_running_terminal_backs_up_on_its_schedule(tmp_path, monkeypatch):
     from terminal import integrity_setup
     from terminal.config import load_config
-    from tests.integration.waiting import wait_for
+    from tests.waiting import wait_for
 
     monkeypatch.setattr(integrity_setup, "BACKUP_FIRST_DELAY_S", 0.0)
     cfg_file = tmp_path / "k.toml"

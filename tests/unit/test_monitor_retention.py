@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from centre.monitor_ingest import wait_until
 from centre.monitor_main import Monitor, MonitorConfig
 from centre.monitor_report import Period, build_report
 from centre.monitor_store import MonitorStore
 from terminal.config import load_config
 from terminal.config_sections import ConfigError
+from tests.waiting import wait_for
 
 DAY = 24 * 3600.0
 NOW = datetime(2026, 11, 23, tzinfo=UTC).timestamp()
@@ -118,7 +118,7 @@ def test_ingest_rows_are_written_between_the_batches_of_a_pass(store):
     store.flush()
     store.prune(now=NOW, batch=100)
     store.record("event", "T-9", {"id": "live"}, ts=NOW)  # queued behind the first batch
-    assert wait_until(lambda: store.history(terminal="T-9"), 5.0)
+    assert wait_for(lambda: store.history(terminal="T-9"), 5.0)
     assert store.last_prune is None  # written while the pass still had batches to go
     store.flush()
     assert store.last_prune is not None

@@ -15,17 +15,9 @@ import pytest
 
 from hardware.drivers.voice_espeak import EspeakSettings, EspeakVoice
 from hardware.drivers.voice_sim import SimVoice
+from tests.waiting import wait_for
 
 ESPEAK_MISSING = "espeak-ng is not installed: run scripts/setup.sh (it installs it)"
-
-
-def wait_for(condition, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.fixture
@@ -54,10 +46,10 @@ def test_say_never_blocks_the_caller(voice):
 def test_a_new_prompt_replaces_an_unsaid_one_and_cuts_the_current(voice):
     voice.speak_s = 5.0
     voice.say("第一句")
-    assert wait_for(lambda: voice.said == ["第一句"])
+    assert wait_for(lambda: voice.said == ["第一句"], 3.0)
     voice.say("第二句")  # not yet said when ...
     voice.say("第三句")  # ... this one replaces it
-    assert wait_for(lambda: len(voice.said) == 2)
+    assert wait_for(lambda: len(voice.said) == 2, 3.0)
     assert voice.said == ["第一句", "第三句"]
     assert voice.cut_short == ["第一句"]
     voice.stop()
@@ -68,7 +60,7 @@ def test_a_new_prompt_replaces_an_unsaid_one_and_cuts_the_current(voice):
 def test_stop_drops_what_is_not_yet_said(voice):
     voice.speak_s = 5.0
     voice.say("甲")
-    assert wait_for(lambda: voice.said == ["甲"])
+    assert wait_for(lambda: voice.said == ["甲"], 3.0)
     voice.say("乙")
     voice.stop()
     assert voice.wait_idle(2)
@@ -104,7 +96,7 @@ def test_failures_are_logged_once_and_never_raised(voice, caplog):
 def test_close_ends_the_worker_and_later_prompts_are_ignored():
     voice = SimVoice(speak_s=5.0)
     voice.say("甲")
-    assert wait_for(lambda: voice.said == ["甲"])
+    assert wait_for(lambda: voice.said == ["甲"], 3.0)
     start = time.monotonic()
     voice.close()
     assert time.monotonic() - start < 1.0
