@@ -79,9 +79,22 @@ def mask_name(name: str) -> str:
     return chars[0] + "*" * (len(chars) - 2) + chars[-1]
 
 
-def mask_phone(value: str) -> str:
-    """`13812345678` → `138****5678`; other lengths keep only the last four digits."""
-    digits = normalise_phone(value)
-    if len(digits) == 11:
-        return digits[:3] + "****" + digits[-4:]
-    return "*" * (len(digits) - 4) + digits[-4:]
+def mask_phone(phone: str) -> str:
+    """`13812345678` → `138****5678`; other numbers keep only their last four digits.
+
+    The one phone mask (screens, receipts, the stored `masked_phone`). It lives here, in locker,
+    because locker is the lowest package every caller (locker, remote, centre, terminal) may
+    import. Spaces and dashes stay where they are, `*` counts as a digit (masking twice changes
+    nothing), and it never raises: text being typed is masked as far as it goes.
+    """
+    slots = [i for i, ch in enumerate(phone) if ch.isdigit() or ch == "*"]
+    hidden = slots[3:7] if len(slots) == 11 else slots[:-4]
+    chars = list(phone)
+    for i in hidden:
+        chars[i] = "*"
+    return "".join(chars)
+
+
+def mask_tail(value: str, keep: int = 4) -> str:
+    """All but the last `keep` characters as `*`: a phone in a stored message, a pickup code."""
+    return "*" * max(0, len(value) - keep) + value[-keep:] if keep else "*" * len(value)

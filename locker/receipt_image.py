@@ -9,7 +9,6 @@ text is scrubbed of anything that looks like an ID or mobile number: raw ones ne
 from __future__ import annotations
 
 import functools
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from locker.identity_hash import mask_name
+from locker.identity_hash import mask_name, mask_phone
+from locker.pii_scrub import scrub
 from locker.receipt_token import ReceiptKind
 
 TITLES = {
@@ -35,8 +35,6 @@ _FALLBACK_FONTS = (
     "/System/Library/Fonts/PingFang.ttc",
     "C:/Windows/Fonts/msyh.ttc",
 )
-_ID_LIKE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
-_MOBILE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _INK, _GREY, _PAPER = 0, 110, 255
 
 
@@ -65,22 +63,6 @@ class FontFile:
 
     path: str
     index: int = 0
-
-
-def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678; other numbers keep only their last four digits."""
-    slots = [i for i, ch in enumerate(phone) if ch.isdigit() or ch == "*"]
-    hidden = slots[3:7] if len(slots) == 11 else slots[:-4]
-    chars = list(phone)
-    for i in hidden:
-        chars[i] = "*"
-    return "".join(chars)
-
-
-def scrub(text: str) -> str:
-    """Mask ID-number-like and mobile-like digit runs inside free text."""
-    text = _ID_LIKE.sub(lambda m: m[1] + "*" * 8 + m[2], text)
-    return _MOBILE_LIKE.sub(lambda m: m[1] + "****" + m[2], text)
 
 
 def _has_cjk(font_file: FontFile) -> bool:
