@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from locker.audit import GENESIS, head_key, row_hash, verify
+from locker.pii_scrub import scrub
 from terminal.config import Config, ConfigError
 from terminal.config_redacted import redacted_config
-from locker.pii_scrub import scrub
 
 AUDIT_COLUMNS = ("seq", "ts", "actor", "action", "compartment", "detail", "prev_hash", "hash")
 PROGRESS_ROWS = 100_000  # a progress line on stderr every this many audit rows

@@ -1,6 +1,8 @@
-"""The shared masks and the one scrubber: golden inputs and outputs (locker/identity_hash.py,
-locker/pii_scrub.py); every caller (logs, crash records, support bundle, receipts, screens,
-stored messages) goes through these."""
+"""The shared masks and the one scrubber (locker/identity_hash.py, locker/pii_scrub.py).
+
+Golden inputs and outputs: logs, crash records, the support bundle, receipts, screens and
+stored messages all go through these.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +55,8 @@ def test_scrub_inside_a_traceback():
 
         text = traceback.format_exc()
     out = scrub(text)
-    assert ID_WITH_X not in out and PHONE not in out
+    assert ID_WITH_X not in out
+    assert PHONE not in out
     assert out.endswith(f"ValueError: bad card {ID_MARK} for {{'phone': '{PHONE_MARK}'}}\n")
 
 
