@@ -11,7 +11,6 @@ from pyzbar.pyzbar import ZBarSymbol, decode
 
 from locker.receipt_image import (
     ReceiptFields,
-    find_cjk_font,
     mask_name,
     qr_image,
     render_receipt,
@@ -95,9 +94,3 @@ def test_qr_modules_are_whole_dots():
 )
 def test_mask_name(raw, masked):
     assert mask_name(raw) == masked
-
-
-def test_cjk_font_found():
-    font = find_cjk_font()
-    assert font.path
-    assert find_cjk_font(bold=True).path
