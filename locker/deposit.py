@@ -13,7 +13,7 @@ from locker import assignment, journal
 from locker.board_view import sensor_view
 from locker.errors import LockerError
 from locker.identity import make_proxy, save_proxy
-from locker.identity_hash import mask_id_number, mask_name, mask_phone, normalise_phone
+from locker.identity_hash import mask_id_number, mask_name, mask_phone
 from locker.models import DOOR_SEEN_OPEN, CompartmentState, IntentKind, Item, ItemState, Size
 from locker.parts import Parts
 from locker.records import insert_item, list_compartments, set_compartment
@@ -44,7 +44,7 @@ def deposit(parts: Parts, case_no: str, applicant_id_number: str, applicant_name
         proxy = make_proxy(hasher, item_id, proxy_name, proxy_id_number)
         if proxy.proxy_hash == applicant_hash:
             raise ValueError("proxy: the proxy must be someone other than the applicant")
-    phone_hash, masked_phone = hasher.phone(phone), mask_phone(normalise_phone(phone))
+    phone_hash, masked_phone = hasher.phone(phone), mask_phone(phone)
     view = sensor_view(parts.bus, parts.settings.layout)
     actor = staff.actor
     now = parts.now()

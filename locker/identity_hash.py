@@ -6,6 +6,7 @@ under the terminal's secret key, screens show masks such as `0000**********1234`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -80,13 +81,16 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """`13812345678` → `138****5678`; other numbers keep only their last four digits.
+    """`13812345678` (also `+86 138-1234-5678`) → `138****5678`; others keep their last 4 digits.
 
     The one phone mask (screens, receipts, the stored `masked_phone`). It lives here, in locker,
     because locker is the lowest package every caller (locker, remote, centre, terminal) may
-    import. Spaces and dashes stay where they are, `*` counts as a digit (masking twice changes
-    nothing), and it never raises: text being typed is masked as far as it goes.
+    import. A phone number is normalised first, so one number has one mask however it was
+    typed; anything else (half typed, already masked) is masked in place: `*` counts as a
+    digit, so masking twice changes nothing. It never raises.
     """
+    with contextlib.suppress(ValueError):
+        phone = normalise_phone(phone)
     slots = [i for i, ch in enumerate(phone) if ch.isdigit() or ch == "*"]
     hidden = slots[3:7] if len(slots) == 11 else slots[:-4]
     chars = list(phone)
