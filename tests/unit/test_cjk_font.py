@@ -50,3 +50,22 @@ def test_missing_glyphs_golden():
     assert missing_glyphs(faces(str(ROBOTO))[0], "Ab取件") == "取件"
     assert missing_glyphs(faces(str(ROBOTO))[0], "Ab") == ""
     assert faces("/nowhere/x.ttf") == []
+
+
+def test_kivy_gets_exactly_the_face_the_finder_chose(tmp_path):
+    from fontTools.ttLib import TTFont
+
+    from terminal.fonts import simplified_face
+
+    font = find_cjk_font()
+    loaded = simplified_face(font, tmp_path)
+    assert simplified_face(font, tmp_path) == loaded  # extracted once, then reused
+    with open(loaded, "rb") as file:
+        assert missing_glyphs(faces(str(loaded))[0], PROBE) == ""
+        if font.index:
+            with open(font.path, "rb") as source:
+                from fontTools.ttLib import TTCollection
+
+                chosen = TTCollection(source, lazy=True).fonts[font.index]
+                assert TTFont(file, lazy=True)["name"].getDebugName(4) == \
+                    chosen["name"].getDebugName(4)
