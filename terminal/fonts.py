@@ -26,9 +26,9 @@ def simplified_face(font: FontFile, cache_dir: Path) -> Path:
         return target
     from fontTools.ttLib import TTCollection
 
-    face = TTCollection(str(path), lazy=True).fonts[font.index]
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    face.save(str(partial))
+    with path.open("rb") as file:  # lazy faces read from it until saved: ours to close
+        TTCollection(file, lazy=True).fonts[font.index].save(str(partial))
     partial.replace(target)
     return target
