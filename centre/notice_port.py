@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from locker.identity_hash import mask_tail
+
 
 class Phone:
     """A phone number that prints masked; `reveal()` is the number itself."""
@@ -26,7 +28,7 @@ class Phone:
 
     def masked(self) -> str:
         """All but the last 4 digits hidden."""
-        return "*" * max(0, len(self._number) - 4) + self._number[-4:]
+        return mask_tail(self._number)
 
     def __bool__(self) -> bool:
         return bool(self._number)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from locker.identity_hash import mask_tail
 from remote.local_catalogue import CHINA_TZ
 from remote.platform_models import CaseProgress
 from remote.wire import parse_time
@@ -65,7 +66,7 @@ def masked(params: Mapping[str, str]) -> dict[str, str]:
     """The parameters with the pickup code masked (all but its last 2 digits)."""
     out = dict(params)
     if out.get("code"):
-        out["code"] = "*" * (len(out["code"]) - 2) + out["code"][-2:]
+        out["code"] = mask_tail(out["code"], 2)
     return out
 
 

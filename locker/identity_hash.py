@@ -6,6 +6,7 @@ under the terminal's secret key, screens show masks such as `0000**********1234`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -79,9 +80,25 @@ def mask_name(name: str) -> str:
     return chars[0] + "*" * (len(chars) - 2) + chars[-1]
 
 
-def mask_phone(value: str) -> str:
-    """`13812345678` → `138****5678`; other lengths keep only the last four digits."""
-    digits = normalise_phone(value)
-    if len(digits) == 11:
-        return digits[:3] + "****" + digits[-4:]
-    return "*" * (len(digits) - 4) + digits[-4:]
+def mask_phone(phone: str) -> str:
+    """`13812345678` (also `+86 138-1234-5678`) → `138****5678`; others keep their last 4 digits.
+
+    The one phone mask (screens, receipts, the stored `masked_phone`). It lives here, in locker,
+    because locker is the lowest package every caller (locker, remote, centre, terminal) may
+    import. A phone number is normalised first, so one number has one mask however it was
+    typed; anything else (half typed, already masked) is masked in place: `*` counts as a
+    digit, so masking twice changes nothing. It never raises.
+    """
+    with contextlib.suppress(ValueError):
+        phone = normalise_phone(phone)
+    slots = [i for i, ch in enumerate(phone) if ch.isdigit() or ch == "*"]
+    hidden = slots[3:7] if len(slots) == 11 else slots[:-4]
+    chars = list(phone)
+    for i in hidden:
+        chars[i] = "*"
+    return "".join(chars)
+
+
+def mask_tail(value: str, keep: int = 4) -> str:
+    """All but the last `keep` characters as `*`: a phone in a stored message, a pickup code."""
+    return "*" * max(0, len(value) - keep) + value[-keep:] if keep else "*" * len(value)

@@ -9,39 +9,22 @@ text is scrubbed of anything that looks like an ID or mobile number: raw ones ne
 from __future__ import annotations
 
 import functools
-import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from locker.identity_hash import mask_name
+from locker.cjk_font import FontFile, find_cjk_font
+from locker.identity_hash import mask_name, mask_phone
+from locker.pii_scrub import scrub
 from locker.receipt_token import ReceiptKind
 
 TITLES = {
     ReceiptKind.ACCEPTANCE_NOTICE: ("受理通知书", "Acceptance Notice"),
     ReceiptKind.MATERIALS_RECEIPT: ("收件凭证", "Receipt of Materials"),
 }
-_FALLBACK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-{w}.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-{w}.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-{w}.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-)
-_ID_LIKE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
-_MOBILE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _INK, _GREY, _PAPER = 0, 110, 255
-
-
-class FontNotFound(RuntimeError):
-    """No font with Chinese glyphs was found; install Noto Sans CJK (fonts-noto-cjk)."""
 
 
 @dataclass(frozen=True)
@@ -57,84 +40,6 @@ class ReceiptFields:
     phone: str
     issued_on: date
     locker_pickup: bool = True
-
-
-@dataclass(frozen=True)
-class FontFile:
-    """A font file and the face inside a collection (.ttc) to use."""
-
-    path: str
-    index: int = 0
-
-
-def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678; other numbers keep only their last four digits."""
-    slots = [i for i, ch in enumerate(phone) if ch.isdigit() or ch == "*"]
-    hidden = slots[3:7] if len(slots) == 11 else slots[:-4]
-    chars = list(phone)
-    for i in hidden:
-        chars[i] = "*"
-    return "".join(chars)
-
-
-def scrub(text: str) -> str:
-    """Mask ID-number-like and mobile-like digit runs inside free text."""
-    text = _ID_LIKE.sub(lambda m: m[1] + "*" * 8 + m[2], text)
-    return _MOBILE_LIKE.sub(lambda m: m[1] + "****" + m[2], text)
-
-
-def _has_cjk(font_file: FontFile) -> bool:
-    try:
-        font = ImageFont.truetype(font_file.path, 32, index=font_file.index)
-    except OSError:
-        return False
-    missing = _glyph(font, "\U0010fffd")
-    return all(_glyph(font, ch) != missing for ch in "受理凭证")
-
-
-def _glyph(font: ImageFont.FreeTypeFont, ch: str) -> bytes:
-    image = Image.new("L", (48, 48), 0)
-    ImageDraw.Draw(image).text((4, 0), ch, font=font, fill=255)
-    return image.tobytes()
-
-
-def _faces(path: str, fc_index: int | None) -> list[FontFile]:
-    if fc_index is not None:
-        return [FontFile(path, fc_index)]
-    faces = []
-    for index in range(8):  # prefer the Simplified Chinese face of a collection
-        try:
-            family = ImageFont.truetype(path, 12, index=index).getname()[0] or ""
-        except OSError:
-            break
-        faces.append((0 if family.endswith(" SC") else 1, FontFile(path, index)))
-    return [face for _, face in sorted(faces, key=lambda f: f[0])]
-
-
-@functools.lru_cache(maxsize=4)
-def find_cjk_font(bold: bool = False) -> FontFile:
-    """Ask fontconfig for Noto Sans CJK SC, else try well-known paths; check it has hanzi."""
-    candidates: list[FontFile] = []
-    fc_match = shutil.which("fc-match")
-    if fc_match:
-        pattern = "Noto Sans CJK SC:lang=zh-cn" + (":weight=bold" if bold else "")
-        out = subprocess.run(
-            [fc_match, "-f", "%{file}\n%{index}", pattern],
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.splitlines()
-        if len(out) == 2 and out[1].isdigit():
-            candidates += _faces(out[0], int(out[1]))
-    weight = "Bold" if bold else "Regular"
-    for path in _FALLBACK_FONTS:
-        path = path.format(w=weight)
-        if Path(path).is_file():
-            candidates += _faces(path, None)
-    for font_file in candidates:
-        if _has_cjk(font_file):
-            return font_file
-    if bold:
-        return find_cjk_font(bold=False)
-    raise FontNotFound("no font with Chinese glyphs; install fonts-noto-cjk")
 
 
 class _Canvas:

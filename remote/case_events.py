@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from locker.identity_hash import mask_tail
 from remote.local_catalogue import Person, add_working_days, mask_name
 from remote.platform_models import (
     FINAL_STATES,
@@ -57,7 +58,7 @@ def redact(value: Any, key: str = "") -> Any:
         if key in _NAMES:
             return mask_name(value)
         if "phone" in key or _ID_LIKE.match(value):
-            return "*" * max(0, len(value) - 4) + value[-4:]
+            return mask_tail(value)
     return value
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 
+from locker.cjk_font import FontMissing, find_cjk_font
 from terminal.config import Config, ConfigError
-from terminal.fonts import FontMissing, find_cjk_font, simplified_face
+from terminal.fonts import simplified_face
 
 
 def prepare_kivy(cfg: Config) -> None:

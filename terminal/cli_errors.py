@@ -13,7 +13,8 @@ import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from terminal.log_setup import JsonFormatter, RedactFilter, redact
+from locker.pii_scrub import scrub
+from terminal.log_setup import JsonFormatter, RedactFilter
 
 CRASH_LOG = "cli-errors.log"
 MAX_LINE = 300
@@ -21,7 +22,7 @@ MAX_LINE = 300
 
 def one_line(text: str) -> str:
     """`text` on one line, redacted, cut to a length a terminal shows whole."""
-    line = redact(" ".join(text.split()))
+    line = scrub(" ".join(text.split()))
     return line if len(line) <= MAX_LINE else line[:MAX_LINE - 1] + "…"
 
 

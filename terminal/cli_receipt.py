@@ -25,7 +25,8 @@ from terminal.config import Config, load_config
 
 
 def _issue(args: argparse.Namespace) -> None:
-    from locker.receipt_image import FontNotFound, ReceiptFields, render_receipt
+    from locker.cjk_font import FontMissing
+    from locker.receipt_image import ReceiptFields, render_receipt
     from terminal.identity_setup import local_issuer
 
     cfg = load_config(args.config)
@@ -45,7 +46,7 @@ def _issue(args: argparse.Namespace) -> None:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         image.save(out, format="PNG")
-    except FontNotFound as err:
+    except FontMissing as err:
         raise CliError(f"no font with Chinese glyphs: {err}") from err
     except (OSError, ValueError) as err:
         raise CliError(f"{args.out}: cannot write the receipt image ({err})") from err

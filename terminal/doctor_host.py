@@ -20,7 +20,6 @@ DISK_WARN_BYTES = 1 << 30  # below 1 GB free: warn (printed pages, logs and the 
 DISK_FAIL_BYTES = 200 << 20  # below 200 MB free: SQLite may fail to write the journal
 DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 CACHES = ("platform_cache.db",)  # rebuilt from the platform: may simply be deleted
-CJK_PROBE = "取件政务"  # characters every screen needs
 
 
 def load(path: str | None) -> tuple[Config | None, Check]:
@@ -71,37 +70,14 @@ def hash_key_check(cfg: Config) -> Check:
 
 
 def font_check(cfg: Config) -> Check:
-    """A font with Chinese glyphs (Kivy's own has none: text would show as boxes)."""
-    from terminal.fonts import FontMissing, find_cjk_font
+    """The font the app will use, found as the app finds it (Kivy's own has no hanzi)."""
+    from locker.cjk_font import FontMissing, find_cjk_font
 
     try:
         font = find_cjk_font(cfg.terminal.font)
     except FontMissing as err:
-        return fail("font", str(err), "apt-get install fonts-noto-cjk, or set [terminal] font "
-                    "to a .ttf/.otf/.ttc with Chinese glyphs")
-    missing = _missing_glyphs(font, CJK_PROBE)
-    if missing is None:
-        return fail("font", f"{font} cannot be read as a font",
-                    "reinstall it (apt-get install --reinstall fonts-noto-cjk) or set "
-                    "[terminal] font to another file")
-    if missing:
-        return fail("font", f"{font} has no glyph for {missing}",
-                    "set [terminal] font to a font with Chinese glyphs (fonts-noto-cjk)")
-    return ok("font", str(font))
-
-
-def _missing_glyphs(font: Path, text: str) -> str | None:
-    """The characters of `text` the font (any face of a collection) lacks; None: unreadable."""
-    from fontTools.ttLib import TTCollection, TTFont, TTLibError
-
-    try:
-        with font.open("rb") as file:  # ours to close, even when fontTools gives up
-            faces = TTCollection(file, lazy=True).fonts if font.suffix.lower() == ".ttc" \
-                else [TTFont(file, lazy=True)]
-            cmaps = [face.getBestCmap() or {} for face in faces]
-    except (OSError, TTLibError, AssertionError, KeyError, ValueError):
-        return None
-    return "".join(ch for ch in text if not any(ord(ch) in cmap for cmap in cmaps))
+        return fail("font", str(err), err.fix)
+    return ok("font", font.path + (f" (face {font.index})" if font.index else ""))
 
 
 def disk_check(cfg: Config, usage: Callable[[str], Any] = shutil.disk_usage) -> Check:

@@ -1,64 +1,34 @@
-"""Find a CJK font: Kivy's bundled Roboto has no Chinese glyphs, so text would render as boxes."""
+"""The face Kivy should load, as a file of its own.
+
+The finder itself is locker/cjk_font.py (shared with the doctor and the printouts); this only
+makes its choice loadable by Kivy.
+"""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-FALLBACKS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
+from locker.cjk_font import FontFile
 
 
-class FontMissing(RuntimeError):
-    """No font with Chinese glyphs was found; the message says what to install."""
-
-
-def find_cjk_font(configured: str = "") -> Path:
-    """The configured font if given, else fontconfig's choice for Chinese, else known paths."""
-    if configured:
-        path = Path(configured)
-        if not path.is_file():
-            raise FontMissing(f"configured font {configured} does not exist")
-        return path
-    for candidate in FALLBACKS:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    if shutil.which("fc-list"):  # any font fontconfig says covers Chinese
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
-        files = sorted(line.strip().rstrip(":") for line in out.splitlines() if line.strip())
-        for name in files:
-            if Path(name).is_file():
-                return Path(name)
-    raise FontMissing("no Chinese font found: install fonts-noto-cjk (apt-get install "
-                      "fonts-noto-cjk) or set [terminal] font in the config")
-
-
-def simplified_face(font: Path, cache_dir: Path) -> Path:
-    """A file Kivy can load holding the Simplified Chinese face.
+def simplified_face(font: FontFile, cache_dir: Path) -> Path:
+    """A file Kivy can load holding exactly the face the finder chose.
 
     Kivy (SDL2_ttf) opens face 0 of a .ttc, which for Noto CJK is the Japanese face: some
-    characters then take Japanese shapes. So the SC face is extracted once into `cache_dir`.
+    characters then take Japanese shapes. So the chosen (Simplified Chinese) face is extracted
+    once into `cache_dir`.
     """
-    if font.suffix.lower() != ".ttc":
-        return font
-    target = cache_dir / f"{font.stem}-SC.otf"
+    path = Path(font.path)
+    if path.suffix.lower() != ".ttc" or font.index == 0:
+        return path
+    target = cache_dir / f"{path.stem}-{font.index}.otf"
     if target.is_file():
         return target
     from fontTools.ttLib import TTCollection
 
-    collection = TTCollection(str(font), lazy=True)
-    for face in collection.fonts:
-        family = str(face["name"].getDebugName(1) or "")
-        if family.endswith(" SC") and "Mono" not in family:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".part")
-            face.save(str(partial))
-            partial.replace(target)
-            return target
-    return font
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    with path.open("rb") as file:  # lazy faces read from it until saved: ours to close
+        TTCollection(file, lazy=True).fonts[font.index].save(str(partial))
+    partial.replace(target)
+    return target

@@ -11,32 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from locker.pii_scrub import scrub
 from terminal.config import Config, load_config
 from terminal.config_sections import LogSection
-
-# 18 characters, the last a digit or X; not part of a longer run of letters and digits (hashes).
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-# 1[3-9] and 9 more digits, optionally after +86, optionally spaced or dashed 3-4-4.
-MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}"
-                    r"(?![0-9A-Za-z])")
-ID_MARK = "[id-number-redacted]"
-PHONE_MARK = "[phone-redacted]"
 
 HUMAN_FORMAT = "%(levelname)s %(name)s: %(message)s"
 # (verb, sub-verb) of the long-running commands → the stem of their log file
 LONG_RUNNING = {("run", None): "terminal", ("monitor", None): "monitor",
                 ("centre", "serve"): "centre", ("sim", "board"): "sim"}
 _OURS = "_kiosk_handler"
-
-
-def redact(text: str) -> str:
-    """`text` with every ID-number-shaped and mobile-number-shaped run replaced by a mark."""
-    return MOBILE.sub(PHONE_MARK, ID_NUMBER.sub(ID_MARK, text))
 
 
 class RedactFilter(logging.Filter):
@@ -48,13 +35,13 @@ class RedactFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # bad args: keep both, redacted, rather than lose the line
             message = f"{record.msg} {record.args!r}"
-        record.msg, record.args = redact(message), None
+        record.msg, record.args = scrub(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = scrub(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = scrub(record.stack_info)
         return True
 
 
@@ -74,14 +61,14 @@ class JsonFormatter(logging.Formatter):
         """The record as one line of JSON (redacted again: this formatter may be reused)."""
         ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         entry = {"ts": ts, "level": record.levelname, "logger": record.name,
-                 "msg": redact(record.getMessage()), "terminal": self.terminal_id,
+                 "msg": scrub(record.getMessage()), "terminal": self.terminal_id,
                  "process": self.process, "thread": record.threadName}
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exc"] = redact(record.exc_text)
+            entry["exc"] = scrub(record.exc_text)
         if record.stack_info:
-            entry["stack"] = redact(record.stack_info)
+            entry["stack"] = scrub(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
-from locker.receipt_image import FontFile, find_cjk_font, qr_image
+from locker.cjk_font import FontFile, find_cjk_font
+from locker.receipt_image import qr_image
 from remote.platform_models import Guide
 from terminal.guide_view import Lang, guide_sections
 

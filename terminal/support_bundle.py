@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from locker.audit import GENESIS, head_key, row_hash, verify
+from locker.pii_scrub import scrub
 from terminal.config import Config, ConfigError
 from terminal.config_redacted import redacted_config
-from terminal.log_setup import redact
 
 AUDIT_COLUMNS = ("seq", "ts", "actor", "action", "compartment", "detail", "prev_hash", "hash")
 PROGRESS_ROWS = 100_000  # a progress line on stderr every this many audit rows
@@ -148,7 +148,7 @@ def _members(cfg: Config, say: Callable[[str], None]) -> Iterator[tuple[str, Sou
         name = path.name if path.name not in names else f"{path.parent.parent.name}-{path.name}"
         names.add(name)
         text = path.read_text(encoding="utf-8", errors="replace")
-        yield f"logs/{name}", redact(text).encode("utf-8")
+        yield f"logs/{name}", scrub(text).encode("utf-8")
     yield "config.json", _json(redacted_config(cfg))
     yield from _audit_members(cfg, say)
     yield "version.json", _json({**versions(), "terminal": cfg.terminal.id,

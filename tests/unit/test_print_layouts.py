@@ -16,7 +16,7 @@ from hardware.drivers.printer_escpos import EscPosPrinter
 from hardware.drivers.printer_sim import SimPrinter
 from hardware.drivers.voice_espeak import EspeakVoice
 from hardware.drivers.voice_sim import SimVoice
-from locker.receipt_image import find_cjk_font
+from locker.cjk_font import find_cjk_font
 from terminal.config import ConfigError, load_config
 from terminal.devices import open_devices
 from terminal.print_layouts import declaration_receipt, guide_printout, local_time_text, wrap

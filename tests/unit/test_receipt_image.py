@@ -11,12 +11,9 @@ from pyzbar.pyzbar import ZBarSymbol, decode
 
 from locker.receipt_image import (
     ReceiptFields,
-    find_cjk_font,
     mask_name,
-    mask_phone,
     qr_image,
     render_receipt,
-    scrub,
 )
 from locker.receipt_keys import generate_private_key
 from locker.receipt_token import ReceiptIssuer, ReceiptKind, ReceiptVerifier
@@ -97,25 +94,3 @@ def test_qr_modules_are_whole_dots():
 )
 def test_mask_name(raw, masked):
     assert mask_name(raw) == masked
-
-
-@pytest.mark.parametrize(
-    ("raw", "masked"),
-    [("13812345678", "138****5678"), ("138****5678", "138****5678"),
-     ("138 1234 5678", "138 **** 5678"), ("021-62345678", "021-****5678"),
-     ("0755-12345678", "****-****5678"), ("", "")],
-)
-def test_mask_phone(raw, masked):
-    assert mask_phone(raw) == masked
-
-
-def test_scrub_masks_id_and_mobile_numbers_in_free_text():
-    text = "代办人身份证000000199001011234，手机13912345678，面积200平方米"
-    assert scrub(text) == "代办人身份证000000********1234，手机139****5678，面积200平方米"
-    assert scrub("00000019900101123X") == "000000********123X"
-
-
-def test_cjk_font_found():
-    font = find_cjk_font()
-    assert font.path
-    assert find_cjk_font(bold=True).path
