@@ -14,9 +14,6 @@ byte-for-byte the one that was signed.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -25,15 +22,19 @@ from datetime import UTC, datetime
 from enum import Enum, StrEnum
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from joserfc import jws
-from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-ALGORITHM = "Ed25519"
+from locker.jws_compact import (
+    ALGORITHM,
+    Fault,
+    JwsError,
+    Rules,
+    b64encode,
+    open_compact,
+    sign_compact,
+)
+
 MAX_TOKEN_BYTES = 1024
-_SEGMENT = re.compile(rb"[A-Za-z0-9_-]*")
-_SIGNATURE_CHARS = 86  # 64 bytes of Ed25519 signature, base64url without padding
-_HEADER_KEYS = frozenset({"alg", "kid", "typ"})
 _MAX_TEXT_CLAIM = 64
 
 
@@ -125,18 +126,13 @@ class VerifiedReceipt:
     kid: str
 
 
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def _unb64(segment: bytes) -> bytes:
-    """Decode canonical base64url only: a re-encoding must give back the same characters."""
-    if not _SEGMENT.fullmatch(segment) or len(segment) % 4 == 1:
-        raise ValueError("not base64url")
-    data = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
-    if _b64(data) != segment:
-        raise ValueError("non-canonical base64url")
-    return data
+# What the shared strict parser's faults mean for a receipt (every other fault is MALFORMED).
+_REASONS = {
+    Fault.TOO_LARGE: RejectReason.TOO_LARGE,
+    Fault.ALGORITHM: RejectReason.WRONG_ALGORITHM,
+    Fault.UNKNOWN_KEY: RejectReason.UNKNOWN_KEY,
+    Fault.SIGNATURE: RejectReason.BAD_SIGNATURE,
+}
 
 
 class ReceiptIssuer:
@@ -162,13 +158,11 @@ class ReceiptIssuer:
         claims: dict[str, object] = {"cno": case_no, "knd": ReceiptKind(kind).code, "iat": now}
         if valid_for_s is not None:
             claims["exp"] = now + int(valid_for_s)
-        jti = token_id or _b64(secrets.token_bytes(12)).decode("ascii")
+        jti = token_id or b64encode(secrets.token_bytes(12)).decode("ascii")
         if len(jti) > _MAX_TEXT_CLAIM:
             raise ValueError("token_id must be at most 64 characters")
         claims["jti"] = jti
-        payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        header = {"alg": ALGORITHM, "kid": self.kid}
-        return jws.serialize_compact(header, payload, self._key, algorithms=[ALGORITHM])
+        return sign_compact(self._key, {"alg": ALGORITHM, "kid": self.kid}, claims)
 
 
 class ReceiptVerifier:
@@ -197,29 +191,12 @@ class ReceiptVerifier:
     def verify(self, token: str | bytes) -> VerifiedReceipt:
         """The receipt a token carries, or `ReceiptRejected` saying why not."""
         data = self._as_bytes(token)
-        parts = data.split(b".")
-        if len(parts) != 3 or not (parts[0] and parts[1]):
-            raise ReceiptRejected(RejectReason.MALFORMED)
-        header = _json_object(parts[0])
-        if header.keys() - _HEADER_KEYS or not isinstance(header.get("kid"), str):
-            raise ReceiptRejected(RejectReason.MALFORMED)
-        if header.get("alg") != ALGORITHM:
-            raise ReceiptRejected(RejectReason.WRONG_ALGORITHM)
-        key = self._keys.get(header["kid"])
-        if key is None:
-            raise ReceiptRejected(RejectReason.UNKNOWN_KEY)
-        if len(parts[2]) != _SIGNATURE_CHARS:
-            raise ReceiptRejected(RejectReason.BAD_SIGNATURE)
+        rules = Rules(self.max_token_bytes, kid_in_header=True, payload_before_signature=True)
         try:
-            _unb64(parts[1])
-            _unb64(parts[2])
-        except ValueError as err:
-            raise ReceiptRejected(RejectReason.MALFORMED) from err
-        try:
-            jws.deserialize_compact(data, key, algorithms=[ALGORITHM])
-        except JoseError as err:
-            raise ReceiptRejected(RejectReason.BAD_SIGNATURE) from err
-        receipt = _receipt(_json_object(parts[1]), header["kid"])
+            opened = open_compact(data, self._keys, rules)
+        except JwsError as err:
+            raise ReceiptRejected(_REASONS.get(err.fault, RejectReason.MALFORMED)) from err
+        receipt = _receipt(opened.claims, opened.kid)
         self._check_time(receipt)
         if self._is_consumed is not None and self._is_consumed(receipt.token_id):
             raise ReceiptRejected(RejectReason.REPLAYED)
@@ -250,16 +227,6 @@ class ReceiptVerifier:
             raise ReceiptRejected(RejectReason.NOT_YET_VALID)
         if receipt.expires_at is not None and receipt.expires_at.timestamp() <= now - self.leeway_s:
             raise ReceiptRejected(RejectReason.EXPIRED)
-
-
-def _json_object(segment: bytes) -> dict:
-    try:
-        value = json.loads(_unb64(segment))
-    except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError too
-        raise ReceiptRejected(RejectReason.MALFORMED) from err
-    if not isinstance(value, dict):
-        raise ReceiptRejected(RejectReason.MALFORMED)
-    return value
 
 
 def _receipt(claims: dict, kid: str) -> VerifiedReceipt:

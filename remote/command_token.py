@@ -15,26 +15,33 @@ This module only signs and opens tokens; what a command may do is `remote.mqtt_c
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from joserfc import jws
-from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from locker.jws_compact import ALGORITHM, Fault, JwsError, Rules, open_compact, sign_compact
 from remote.mqtt_topics import rfc3339
 
-ALGORITHM = "Ed25519"
 TOKEN_TYPE = "kiosk-cmd+jws"  # noqa: S105 - a JWS `typ`, not a secret
 MAX_TOKEN_BYTES = 4096
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
-_SIGNATURE_CHARS = 86  # 64 bytes of Ed25519 signature, base64url without padding
+_RULES = Rules(MAX_TOKEN_BYTES, typ=TOKEN_TYPE, segments_first=True)
+_NOT_COMPACT = ("malformed", "not a compact JWS")
+# The shared strict parser's faults as this module's (reason, detail): a contract (cmd_ack).
+_REASONS = {
+    Fault.TOO_LARGE: _NOT_COMPACT,
+    Fault.SHAPE: _NOT_COMPACT,
+    Fault.BASE64: ("malformed", "bad base64url"),
+    Fault.NON_CANONICAL: ("malformed", "non-canonical base64url"),
+    Fault.NOT_JSON: ("malformed", "not JSON"),
+    Fault.NOT_OBJECT: ("malformed", "not a JSON object"),
+    Fault.HEADER: ("malformed", "not a command token"),
+    Fault.ALGORITHM: ("bad_signature", "algorithm not allowed"),
+    Fault.UNKNOWN_KEY: ("unknown_key", "no such centre key"),
+    Fault.SIGNATURE: ("bad_signature", ""),
+}
 
 
 class TokenError(Exception):
@@ -69,10 +76,8 @@ def sign_claims(private_key: Ed25519PrivateKey, kid: str, claims: Mapping[str, A
     """A compact command JWS of exactly these claims (sign_command builds them; tests forge)."""
     if not kid or len(kid) > 64:
         raise ValueError("kid must be 1-64 characters")
-    payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     key = OKPKey.import_key(private_key, parameters={"kid": kid})
-    header = {"alg": ALGORITHM, "kid": kid, "typ": TOKEN_TYPE}
-    return jws.serialize_compact(header, payload, key, algorithms=[ALGORITHM])
+    return sign_compact(key, {"alg": ALGORITHM, "kid": kid, "typ": TOKEN_TYPE}, claims)
 
 
 def open_command_token(token: str, keys: Mapping[str, Ed25519PublicKey]) -> tuple[str, dict]:
@@ -81,46 +86,10 @@ def open_command_token(token: str, keys: Mapping[str, Ed25519PublicKey]) -> tupl
     Strict about the encoding (canonical base64url, exact signature length), so what is
     accepted is byte for byte what the centre signed.
     """
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_BYTES or not token.isascii():
-        raise TokenError("malformed", "not a compact JWS")
-    parts = token.split(".")
-    if len(parts) != 3 or not all(_SEGMENT.fullmatch(p) for p in parts):
-        raise TokenError("malformed", "not a compact JWS")
-    header = _json_object(parts[0])
-    if header.keys() - {"alg", "kid", "typ"} or header.get("typ") != TOKEN_TYPE:
-        raise TokenError("malformed", "not a command token")
-    if header.get("alg") != ALGORITHM:
-        raise TokenError("bad_signature", "algorithm not allowed")
-    kid = header.get("kid")
-    public = keys.get(kid) if isinstance(kid, str) else None
-    if public is None:
-        raise TokenError("unknown_key", "no such centre key")
-    if len(parts[2]) != _SIGNATURE_CHARS:
-        raise TokenError("bad_signature")
-    _unb64(parts[2])
+    if not isinstance(token, str) or not token.isascii():
+        raise TokenError(*_NOT_COMPACT)
     try:
-        jws.deserialize_compact(token, OKPKey.import_key(public), algorithms=[ALGORITHM])
-    except JoseError as err:
-        raise TokenError("bad_signature") from err
-    return kid, _json_object(parts[1])
-
-
-def _unb64(segment: str) -> bytes:
-    """Canonical base64url only: re-encoding must give back the same characters."""
-    try:
-        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (ValueError, binascii.Error) as err:
-        raise TokenError("malformed", "bad base64url") from err
-    if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != segment:
-        raise TokenError("malformed", "non-canonical base64url")
-    return data
-
-
-def _json_object(segment: str) -> dict:
-    try:
-        value = json.loads(_unb64(segment))
-    except (ValueError, RecursionError) as err:
-        raise TokenError("malformed", "not JSON") from err
-    if not isinstance(value, dict):
-        raise TokenError("malformed", "not a JSON object")
-    return value
+        opened = open_compact(token.encode("ascii"), keys, _RULES)
+    except JwsError as err:
+        raise TokenError(*_REASONS[err.fault]) from err
+    return opened.kid, opened.claims
