@@ -207,6 +207,7 @@ def _open_owned(cfg: Config, platform: Platform | None, undo: contextlib.ExitSta
     if link == SIM_LINK:
         sim, endpoint, link = _start_sim(cfg, profiles)
         undo.callback(endpoint.stop)
+    undo.callback(guard.drop_refused_database)  # runs after the store is closed
     store = Store.open(cfg.db_path)
     undo.callback(store.close)
     serial = SerialSettings(link=link, baud=cfg.bus.baud, parity=cfg.bus.parity,
@@ -221,7 +222,7 @@ def _open_owned(cfg: Config, platform: Platform | None, undo: contextlib.ExitSta
     if not bus.wait_ready(BUS_READY_S):
         raise BoardUnavailable(f"the lock bus on {link} did not start within {BUS_READY_S:.0f} s"
                                " (its worker stopped or hung; see the log)")
-    guard.admit(store, bus, settings.layout, endpoint, store)  # closing twice is harmless
+    guard.admit(store, bus, settings.layout)
     undo.callback(guard.close)
     controller = LockerController(store, bus, settings, **identity_setup.controller_options(cfg))
     undo.callback(controller.close)

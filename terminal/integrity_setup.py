@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hardware.lock_board import LockBus
 from locker.anchor import AnchorKeeper, store_head, write_anchor
@@ -57,13 +56,13 @@ class LockerGuard:
     keeper: AnchorKeeper | None = None
     backups: Periodic | None = None
     last_backup: BackupInfo | None = field(default=None, repr=False)
+    refused: bool = False  # admit() refused this start
 
-    def admit(self, store: Store, bus: LockBus, layout: tuple[CompartmentSpec, ...],
-              *opened: Any) -> None:
+    def admit(self, store: Store, bus: LockBus, layout: tuple[CompartmentSpec, ...]) -> None:
         """Refuse an empty database under occupied sensors, else start keeping the anchor.
 
-        On refusal, `opened` (the bus, the simulator endpoint, the store: anything with
-        `close()` or `stop()`) is released before the error goes up.
+        On refusal the caller releases what it opened (open_locker's undo stack), then
+        `drop_refused_database` removes the empty database this start made.
         """
         try:
             occupied = sensor_view(bus, layout).occupied
@@ -72,14 +71,15 @@ class LockerGuard:
             fingerprint = key_fingerprint(self.cfg.hash_key())
             self.keeper = AnchorKeeper(store, self.cfg.anchor_path, fingerprint).start()
         except LockerIntegrityError:  # the caller shows and logs the line (the app, the CLI)
-            for part in (bus, *opened):
-                if part is not None:
-                    (getattr(part, "close", None) or part.stop)()
-            if self.head is None:  # the empty database this start made: leave none behind
-                for suffix in ("", "-wal", "-shm"):
-                    self.cfg.db_path.with_name(self.cfg.db_path.name + suffix).unlink(
-                        missing_ok=True)
+            self.refused = True
             raise
+
+    def drop_refused_database(self) -> None:
+        """After a refusal, once the store is closed: leave no empty database behind."""
+        if self.refused and self.head is None:
+            for suffix in ("", "-wal", "-shm"):
+                self.cfg.db_path.with_name(self.cfg.db_path.name + suffix).unlink(
+                    missing_ok=True)
 
     def backup_now(self, store: Store) -> BackupInfo:
         """One backup of the live database into the backup folder (and anchor it first)."""
